@@ -1,0 +1,28 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Warden: a redis-sentinel compatible failover manager.
+// No package dependencies: the toolchain only (see docs/architecture.md).
+let package = Package(
+    name: "Warden",
+    products: [
+        .executable(name: "warden", targets: ["warden"]),
+    ],
+    targets: [
+        // Syscalls Glibc does not export (epoll, eventfd, accept4).
+        .target(name: "CSystem"),
+        // RESP2/RESP3 values, incremental parser with limits, encoder. Pure.
+        .target(name: "RESP"),
+        // The sentinel protocol as a deterministic state machine. Pure: no I/O, no clock.
+        .target(name: "SentinelCore", dependencies: ["RESP"]),
+        // One reactor thread on epoll: sockets, timers, buffered writes.
+        .target(name: "EventLoop", dependencies: ["CSystem"]),
+        // The daemon: drives SentinelCore with real sockets, serves clients, persists.
+        .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "EventLoop", "CSystem"]),
+        .executableTarget(name: "warden", dependencies: ["WardenDaemon"]),
+        .testTarget(name: "RESPTests", dependencies: ["RESP"]),
+        .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "RESP"]),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// The reactor lives here.
