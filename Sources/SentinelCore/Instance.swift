@@ -1,0 +1,203 @@
+/// The flags Redis shows in the `flags` field of an instance, in the order it prints them.
+public struct InstanceFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let sDown = InstanceFlags(rawValue: 1 << 0)
+    public static let oDown = InstanceFlags(rawValue: 1 << 1)
+    public static let master = InstanceFlags(rawValue: 1 << 2)
+    public static let slave = InstanceFlags(rawValue: 1 << 3)
+    public static let sentinel = InstanceFlags(rawValue: 1 << 4)
+    public static let disconnected = InstanceFlags(rawValue: 1 << 5)
+    /// A peer sentinel that told us it sees our master down.
+    public static let masterDown = InstanceFlags(rawValue: 1 << 6)
+    public static let failoverInProgress = InstanceFlags(rawValue: 1 << 7)
+    /// The replica chosen for promotion.
+    public static let promoted = InstanceFlags(rawValue: 1 << 8)
+    public static let reconfSent = InstanceFlags(rawValue: 1 << 9)
+    public static let reconfInProgress = InstanceFlags(rawValue: 1 << 10)
+    public static let reconfDone = InstanceFlags(rawValue: 1 << 11)
+    public static let forceFailover = InstanceFlags(rawValue: 1 << 12)
+    public static let scriptKillSent = InstanceFlags(rawValue: 1 << 13)
+    public static let masterReboot = InstanceFlags(rawValue: 1 << 14)
+
+    private static let names: [(InstanceFlags, String)] = [
+        (.sDown, "s_down"), (.oDown, "o_down"), (.master, "master"), (.slave, "slave"),
+        (.sentinel, "sentinel"), (.disconnected, "disconnected"), (.masterDown, "master_down"),
+        (.failoverInProgress, "failover_in_progress"), (.promoted, "promoted"),
+        (.reconfSent, "reconf_sent"), (.reconfInProgress, "reconf_inprog"),
+        (.reconfDone, "reconf_done"), (.forceFailover, "force_failover"),
+        (.scriptKillSent, "script_kill_sent"), (.masterReboot, "master_reboot"),
+    ]
+
+    /// `s_down,master,disconnected`, as SENTINEL MASTER prints it.
+    public var redisNames: String {
+        Self.names.filter { contains($0.0) }.map(\.1).joined(separator: ",")
+    }
+}
+
+public enum InstanceKind: Sendable {
+    case master, replica, sentinel
+}
+
+/// The failover states of a master, in Redis's order (`failover-state` field).
+public enum FailoverState: Int, Sendable, Comparable {
+    case none = 0, waitStart, selectSlave, sendSlaveofNoOne, waitPromotion, reconfSlaves, updateConfig
+
+    public var redisName: String {
+        switch self {
+        case .none: return "none"
+        case .waitStart: return "wait_start"
+        case .selectSlave: return "select_slave"
+        case .sendSlaveofNoOne: return "send_slaveof_noone"
+        case .waitPromotion: return "wait_promotion"
+        case .reconfSlaves: return "reconf_slaves"
+        case .updateConfig: return "update_config"
+        }
+    }
+    public static func < (a: FailoverState, b: FailoverState) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Identifies one TCP connection the core asked the driver to open.
+public struct LinkID: Hashable, Sendable, CustomStringConvertible {
+    public let raw: Int
+    public init(_ raw: Int) { self.raw = raw }
+    public var description: String { "link#\(raw)" }
+}
+
+/// What a reply on a command link answers. Replies arrive in the order commands
+/// were sent, so each link keeps a FIFO of these.
+enum PendingReply: Equatable {
+    case discard
+    case ping
+    case info
+    case publishHello
+    /// SENTINEL IS-MASTER-DOWN-BY-ADDR about the named master.
+    case isMasterDown(master: String)
+    /// SLAVEOF NO ONE / SLAVEOF host port inside a transaction: only EXEC's reply matters.
+    case exec
+}
+
+/// One connection to an instance: the command link or, for masters and
+/// replicas, the Pub/Sub link that listens on `__sentinel__:hello`.
+struct LinkState {
+    var id: LinkID?
+    var connected = false
+    var lastReconnectAttempt: Millis = 0
+    var connectedAt: Millis = 0
+    /// Our address as the peer sees it (the local end of the socket); used in hellos.
+    var localHost: String?
+    /// Replies expected on this (command) link, oldest first.
+    var pending: [PendingReply] = []
+    /// Pub/Sub link: last time anything arrived.
+    var lastActivity: Millis = 0
+}
+
+/// A master, replica or peer sentinel that this sentinel watches.
+///
+/// A reference type because replicas and sentinels point back to their master
+/// and the state machine mutates them in place. Every field that Redis shows in
+/// `SENTINEL MASTER` lives here under a readable name.
+public final class Instance {
+    public let kind: InstanceKind
+    public internal(set) var name: String
+    public internal(set) var address: Address
+    public internal(set) var flags: InstanceFlags
+    public internal(set) var runID: String?
+    weak var master: Instance?
+
+    // Links.
+    var commandLink = LinkState()
+    var pubsubLink = LinkState()
+    /// The first ping still waiting for its reply (0 when none is pending).
+    var activePingTime: Millis
+    var lastPingTime: Millis = 0
+    /// Last reply to a ping of any kind, valid or not.
+    var lastPongTime: Millis
+    /// Last valid reply (PONG, LOADING, MASTERDOWN).
+    var lastAvailableTime: Millis
+    /// Last hello we published to it.
+    var lastHelloSentTime: Millis = 0
+    /// Sentinels: last hello received from it.
+    var lastHelloReceivedTime: Millis = 0
+    /// Sentinels: last reply to IS-MASTER-DOWN-BY-ADDR.
+    var lastMasterDownReplyTime: Millis = 0
+
+    var sDownSince: Millis = 0
+    var oDownSince: Millis = 0
+    var downAfter: Millis
+
+    // From INFO (masters and replicas).
+    var infoRefresh: Millis = 0
+    var cachedInfo: String?
+    var roleReported: InfoReport.Role?
+    var roleReportedTime: Millis
+    var replicaConfChangeTime: Millis
+    var masterLinkDownTime: Millis = 0
+    var replicaPriority = 100
+    var replicaAnnounced = true
+    var replicaMasterHost: String?
+    var replicaMasterPort = 0
+    var replicaMasterLinkUp = false
+    var replicaReplOffset: Int64 = 0
+    var masterRebootSince: Millis = 0
+
+    // Masters only.
+    public internal(set) var quorum: Int = 0
+    var replicas: [Instance] = []
+    var sentinels: [Instance] = []
+    var settings: MasterConfig?
+    var configEpoch: UInt64 = 0
+    var failoverState: FailoverState = .none
+    var failoverStateChangeTime: Millis = 0
+    var failoverStartTime: Millis = 0
+    var failoverEpoch: UInt64 = 0
+    /// The failover start time whose "next failover delay" was last logged.
+    var failoverDelayLogged: Millis = 0
+    weak var promotedReplica: Instance?
+
+    // Masters: our vote. Sentinels: the leader that sentinel voted for.
+    var leader: String?
+    var leaderEpoch: UInt64 = 0
+
+    // Replicas being reconfigured.
+    var reconfSentTime: Millis = 0
+
+    init(kind: InstanceKind, name: String, address: Address, master: Instance?, downAfter: Millis, now: Millis) {
+        self.kind = kind
+        self.name = name
+        self.address = address
+        self.master = master
+        self.downAfter = downAfter
+        switch kind {
+        case .master: flags = [.master, .disconnected]
+        case .replica: flags = [.slave, .disconnected]
+        case .sentinel: flags = [.sentinel, .disconnected]
+        }
+        // As in Redis: count an instance we never reached as unanswered since now.
+        activePingTime = now
+        lastPongTime = now
+        lastAvailableTime = now
+        roleReportedTime = now
+        replicaConfChangeTime = now
+    }
+
+    var isMaster: Bool { kind == .master }
+    var isReplica: Bool { kind == .replica }
+    var isSentinel: Bool { kind == .sentinel }
+
+    /// `master` / `slave` / `sentinel`, as events print the kind.
+    var typeName: String {
+        switch kind {
+        case .master: return "master"
+        case .replica: return "slave"
+        case .sentinel: return "sentinel"
+        }
+    }
+
+    var linkDisconnected: Bool { flags.contains(.disconnected) }
+    var pendingCommands: Int { commandLink.pending.count }
+
+    /// The master this instance belongs to (itself for a master).
+    var owningMaster: Instance { master ?? self }
+}

@@ -1,0 +1,50 @@
+/// The timing constants of the protocol, settable at run time with `SENTINEL DEBUG`.
+///
+/// Names are Redis's. Values are Redis's except where Warden deliberately polls
+/// faster to fail over in little more than down-after-milliseconds; each such
+/// difference is marked and listed in docs/compatibility.md.
+public struct Timing: Equatable, Sendable {
+    /// INFO to masters (Redis 10000). Replicas get `replicaInfoPeriod`.
+    public var infoPeriod: Millis = 10_000
+    /// Warden: INFO to replicas every second at all times (Redis only does so while
+    /// the master is ODOWN), so replica data is never too stale to choose from.
+    public var replicaInfoPeriod: Millis = 1_000
+    /// Warden: PING every 100 ms (Redis 1000), capped by down-after-milliseconds.
+    public var pingPeriod: Millis = 100
+    /// Warden: while a master is SDOWN, ask peers every 100 ms (Redis 1000).
+    public var askPeriod: Millis = 100
+    /// Hello every 2000 ms, as Redis.
+    public var publishPeriod: Millis = 2_000
+    public var defaultDownAfter: Millis = 30_000
+    public var tiltTrigger: Millis = 2_000
+    public var tiltPeriod: Millis = 30_000
+    public var slaveReconfTimeout: Millis = 10_000
+    /// A link with a ping pending for over down-after/2 is dropped only once it has
+    /// been up this long.
+    public var minLinkReconnectPeriod: Millis = 15_000
+    public var electionTimeout: Millis = 10_000
+    public var scriptMaxRuntime: Millis = 60_000
+    public var scriptRetryDelay: Millis = 30_000
+    public var defaultFailoverTimeout: Millis = 180_000
+    /// Warden: a reconnect is tried at most this often (Redis: the ping period, 1000).
+    public var reconnectPeriod: Millis = 100
+
+    public init() {}
+
+    /// The `SENTINEL DEBUG` parameter names, in the order Redis prints them.
+    public static let debugNames: [(String, WritableKeyPath<Timing, Millis>)] = [
+        ("info-period", \.infoPeriod),
+        ("ping-period", \.pingPeriod),
+        ("ask-period", \.askPeriod),
+        ("publish-period", \.publishPeriod),
+        ("default-down-after", \.defaultDownAfter),
+        ("tilt-trigger", \.tiltTrigger),
+        ("tilt-period", \.tiltPeriod),
+        ("slave-reconf-timeout", \.slaveReconfTimeout),
+        ("min-link-reconnect-period", \.minLinkReconnectPeriod),
+        ("default-failover-timeout", \.defaultFailoverTimeout),
+        ("election-timeout", \.electionTimeout),
+        ("script-max-runtime", \.scriptMaxRuntime),
+        ("script-retry-delay", \.scriptRetryDelay),
+    ]
+}
