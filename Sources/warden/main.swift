@@ -1,1 +1,100 @@
-print("warden")
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import EventLoop
+import SentinelCore
+import WardenDaemon
+
+// warden /path/to/sentinel.conf [--port N] [--<directive> <value> ...]
+// The same command line as redis-sentinel.
+
+func fail(_ message: String) -> Never {
+    var text = message + "\n"
+    text.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    exit(1)
+}
+
+let request: CommandLineRequest
+do {
+    request = try WardenCommandLine.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    fail("\(error)")
+}
+
+switch request {
+case .version:
+    print("Warden \(WardenVersion.string) (redis-sentinel \(WardenVersion.redisCompatible) compatible)")
+    exit(0)
+case .help:
+    print(WardenCommandLine.usage)
+    exit(0)
+case .run(let configPath, let overrides, let testConfig):
+    let file = ConfigFile(path: configPath)
+    let text: String
+    do {
+        text = try file.read()
+    } catch {
+        fail("\(configPath):0: cannot read the configuration file: \(error)")
+    }
+    let config: SentinelConfig
+    do {
+        config = try WardenCommandLine.parse(fileText: text, file: configPath, overrides: overrides,
+                                             isExecutable: { access($0, X_OK) == 0 })
+    } catch {
+        fail("\(error)\n\n\(error.redisStyleReport)")
+    }
+    if testConfig {
+        print("Configuration test passed")
+        exit(0)
+    }
+    do {
+        try ConfigFile.checkWritable(path: configPath)
+    } catch {
+        fail("\(error)")
+    }
+    if let dir = config.dir, chdir(dir) != 0 {
+        fail("Can't chdir to '\(dir)': \(String(cString: strerror(errno)))")
+    }
+    if config.daemonize {
+        // Before any thread exists: fork, leave the terminal, keep running in the child.
+        if daemon(1, 0) != 0 { fail("daemonize failed: \(String(cString: strerror(errno)))") }
+    }
+    if let pidfile = config.pidfile {
+        let f = fopen(pidfile, "w")
+        if let f {
+            fputs("\(getpid())\n", f)
+            fclose(f)
+        }
+    }
+
+    let loop: EventLoop
+    do {
+        loop = try EventLoop()
+    } catch {
+        fail("Cannot start the event loop: \(error)")
+    }
+    let sentinel = Daemon(config: config, configPath: configPath, configText: text, loop: loop)
+    do {
+        try sentinel.start()
+    } catch {
+        fail("Could not create server TCP listening socket on port \(config.port): \(error)")
+    }
+
+    // SIGTERM / SIGINT: persist, close links and exit 0.
+    var signalSources: [DispatchSourceSignal] = []
+    for sig in [SIGTERM, SIGINT] {
+        signal(sig, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        let name = sig == SIGTERM ? "Received SIGTERM scheduling shutdown" : "Received SIGINT scheduling shutdown"
+        source.setEventHandler {
+            loop.execute { sentinel.shutdown(reason: name) }
+        }
+        source.resume()
+        signalSources.append(source)
+    }
+
+    loop.run()
+    if let pidfile = config.pidfile { unlink(pidfile) }
+    exit(0)
+}

@@ -1,0 +1,535 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import EventLoop
+import RESP
+import SentinelCore
+
+/// The commands redis-sentinel accepts, with Redis's arity (negative: at least).
+/// `SENTINEL` itself is answered by SentinelCore; the rest are about the client
+/// connection and are answered here.
+enum ClientCommand: String, CaseIterable {
+    case ping, auth, hello, client, command, info, acl, role
+    case subscribe, psubscribe, unsubscribe, punsubscribe, publish, shutdown, sentinel
+    /// Not a Redis command in sentinel mode, but every client may end a connection with it.
+    case quit
+
+    var arity: Int {
+        switch self {
+        case .ping, .hello, .command, .info, .unsubscribe, .punsubscribe, .shutdown, .quit: return -1
+        case .auth, .client, .acl, .subscribe, .psubscribe, .sentinel: return -2
+        case .role: return 1
+        case .publish: return 3
+        }
+    }
+
+    /// Recognises a command name without allocating for the common ones.
+    static func lookup(_ name: [UInt8]) -> ClientCommand? {
+        guard name.count <= 12 else { return nil }
+        var lower = name
+        for i in lower.indices where lower[i] >= 65 && lower[i] <= 90 { lower[i] += 32 }
+        return ClientCommand(rawValue: String(decoding: lower, as: UTF8.self))
+    }
+}
+
+extension ClientServer {
+
+    func execute(_ s: ClientSession, _ raw: [[UInt8]]) {
+        let now = EventLoop.wallClockMs()
+        s.lastCommandAt = now
+        guard let cmd = ClientCommand.lookup(raw[0]) else {
+            let name = String(decoding: raw[0], as: UTF8.self)
+            let rest = raw.dropFirst().prefix(128).map { "'\(String(decoding: $0, as: UTF8.self))' " }.joined()
+            s.reply(.error("ERR unknown command '\(name)', with args beginning with: \(rest)"))
+            return
+        }
+        s.lastCommand = cmd.rawValue
+        if !s.authenticated && cmd != .auth && cmd != .hello && cmd != .quit {
+            s.reply(.error("NOAUTH Authentication required."))
+            return
+        }
+        if (cmd.arity > 0 && raw.count != cmd.arity) || (cmd.arity < 0 && raw.count < -cmd.arity) {
+            s.reply(.error("ERR wrong number of arguments for '\(cmd.rawValue)' command"))
+            return
+        }
+        // RESP2 subscribers may only manage subscriptions (RESP3 multiplexes).
+        if s.version == .resp2 && s.subscriptionCount > 0 {
+            switch cmd {
+            case .subscribe, .psubscribe, .unsubscribe, .punsubscribe, .ping, .quit: break
+            default:
+                s.reply(.error("ERR Can't execute '\(cmd.rawValue)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"))
+                return
+            }
+        }
+        let args = raw.map { String(decoding: $0, as: UTF8.self) }
+        switch cmd {
+        case .sentinel:
+            let (reply, effects) = daemon.core.sentinelCommand(args, now: now)
+            // Effects first: a vote or a config change is on disk before the reply.
+            if daemon.perform(effects) {
+                s.reply(reply)
+            } else {
+                s.reply(.error("ERR Failed to save config file. Check server logs."))
+            }
+            syncRuntimeSettings()
+        case .ping:
+            if args.count > 2 {
+                s.reply(.error("ERR wrong number of arguments for 'ping' command"))
+            } else if s.version == .resp2 && s.subscriptionCount > 0 {
+                s.reply(.array([.bulk("pong"), .bulk(args.count == 2 ? args[1] : "")]))
+            } else if args.count == 2 {
+                s.reply(.bulkString(raw[1]))
+            } else {
+                s.reply(.simpleString("PONG"))
+            }
+        case .auth:
+            auth(s, args)
+        case .hello:
+            hello(s, args)
+        case .client:
+            client(s, args)
+        case .command:
+            command(s, args)
+        case .info:
+            s.reply(.verbatim(format: "txt", text: Array(info(args.dropFirst().map { $0.lowercased() }).utf8)))
+        case .acl:
+            acl(s, args)
+        case .role:
+            s.reply(daemon.core.roleReply())
+        case .subscribe:
+            for ch in args.dropFirst() { subscribe(s, ch) }
+        case .psubscribe:
+            for p in args.dropFirst() { psubscribe(s, p) }
+        case .unsubscribe:
+            let list = args.count > 1 ? Array(args.dropFirst()) : s.channels.sorted()
+            if list.isEmpty {
+                s.reply(pushOrArray(s, [.bulk("unsubscribe"), .null, .integer(Int64(s.subscriptionCount))]))
+            }
+            for ch in list { unsubscribe(s, ch) }
+        case .punsubscribe:
+            let list = args.count > 1 ? Array(args.dropFirst()) : s.patterns
+            if list.isEmpty {
+                s.reply(pushOrArray(s, [.bulk("punsubscribe"), .null, .integer(Int64(s.subscriptionCount))]))
+            }
+            for p in list { punsubscribe(s, p) }
+        case .publish:
+            if args[1] == "__sentinel__:hello" {
+                daemon.feed(.helloPublished(args[2]))
+                s.reply(.integer(1))
+            } else {
+                s.reply(.error("ERR Only HELLO messages are accepted by Sentinel instances."))
+            }
+        case .shutdown:
+            shutdownCommand(s, args)
+        case .quit:
+            s.reply(.ok)
+            s.closing = true
+        }
+    }
+
+    /// Settings a SENTINEL CONFIG SET may have changed that the driver applies.
+    func syncRuntimeSettings() {
+        daemon.logger.level = daemon.core.settings.loglevel
+    }
+
+    // MARK: - AUTH / HELLO
+
+    /// Checks credentials. Only the `default` user exists; its password is requirepass.
+    func checkPassword(user: String?, password: String) -> RESPValue? {
+        guard let required = settings.requirepass else {
+            if user == nil || user == "default" {
+                if user == nil {
+                    return .error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+                }
+                return nil
+            }
+            return .error("WRONGPASS invalid username-password pair or user is disabled.")
+        }
+        if (user == nil || user == "default") && password == required { return nil }
+        return .error("WRONGPASS invalid username-password pair or user is disabled.")
+    }
+
+    func auth(_ s: ClientSession, _ args: [String]) {
+        guard args.count <= 3 else {
+            s.reply(.error("ERR syntax error"))
+            return
+        }
+        let user = args.count == 3 ? args[1] : nil
+        if let err = checkPassword(user: user, password: args[args.count - 1]) {
+            s.reply(err)
+        } else {
+            s.authenticated = true
+            s.reply(.ok)
+        }
+    }
+
+    func hello(_ s: ClientSession, _ args: [String]) {
+        var version = s.version
+        var i = 1
+        if args.count > 1 {
+            guard let v = Int(args[1]) else {
+                s.reply(.error("ERR Protocol version is not an integer or out of range"))
+                return
+            }
+            guard v == 2 || v == 3 else {
+                s.reply(.error("NOPROTO unsupported protocol version"))
+                return
+            }
+            version = v == 3 ? .resp3 : .resp2
+            i = 2
+        }
+        var name: String?
+        while i < args.count {
+            let opt = args[i].lowercased()
+            if opt == "auth" && i + 2 < args.count {
+                let user = args[i + 1]
+                let pass = args[i + 2]
+                if settings.requirepass != nil || user != "default" {
+                    if let err = checkPassword(user: user, password: pass) {
+                        s.reply(err)
+                        return
+                    }
+                }
+                s.authenticated = true
+                i += 3
+            } else if opt == "setname" && i + 1 < args.count {
+                name = args[i + 1]
+                i += 2
+            } else {
+                s.reply(.error("ERR Syntax error in HELLO option '\(args[i])'"))
+                return
+            }
+        }
+        if !s.authenticated {
+            s.reply(.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"))
+            return
+        }
+        if let name {
+            if let err = validClientName(name) {
+                s.reply(err)
+                return
+            }
+            s.name = name.isEmpty ? nil : name
+        }
+        s.version = version
+        s.reply(.map([
+            RESPPair(.bulk("server"), .bulk("redis")),
+            RESPPair(.bulk("version"), .bulk(WardenVersion.redisCompatible)),
+            RESPPair(.bulk("proto"), .integer(Int64(version.rawValue))),
+            RESPPair(.bulk("id"), .integer(Int64(s.id))),
+            RESPPair(.bulk("mode"), .bulk("sentinel")),
+            RESPPair(.bulk("role"), .bulk("master")),
+            RESPPair(.bulk("modules"), .array([])),
+        ]))
+    }
+
+    func validClientName(_ name: String) -> RESPValue? {
+        if name.utf8.contains(where: { $0 < 33 || $0 > 126 }) {
+            return .error("ERR Client names cannot contain spaces, newlines or special characters.")
+        }
+        return nil
+    }
+
+    // MARK: - CLIENT
+
+    func client(_ s: ClientSession, _ args: [String]) {
+        let sub = args[1].lowercased()
+        switch (sub, args.count) {
+        case ("setname", 3):
+            if let err = validClientName(args[2]) {
+                s.reply(err)
+            } else {
+                s.name = args[2].isEmpty ? nil : args[2]
+                s.reply(.ok)
+            }
+        case ("getname", 2):
+            s.reply(s.name.map { .bulk($0) } ?? .bulkString(nil))
+        case ("setinfo", 4):
+            let attr = args[2].lowercased()
+            if attr == "lib-name" {
+                if args[3].contains(" ") || args[3].contains("\n") {
+                    s.reply(.error("ERR lib-name cannot contain spaces, newlines or special characters."))
+                    return
+                }
+                s.libName = args[3]
+            } else if attr == "lib-ver" {
+                s.libVersion = args[3]
+            } else {
+                s.reply(.error("ERR Unrecognized option '\(args[2])'"))
+                return
+            }
+            s.reply(.ok)
+        case ("id", 2):
+            s.reply(.integer(Int64(s.id)))
+        case ("info", 2):
+            s.reply(.verbatim(format: "txt", text: Array((clientLine(s) + "\n").utf8)))
+        case ("list", _):
+            let all = sessions.values.sorted { $0.id < $1.id }
+            s.reply(.verbatim(format: "txt", text: Array(all.map { clientLine($0) + "\n" }.joined().utf8)))
+        case ("kill", _) where args.count >= 3:
+            clientKill(s, args)
+        case ("help", 2):
+            s.reply(.array([
+                "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "GETNAME", "    Return the name of the current connection.",
+                "ID", "    Return the ID of the current connection.",
+                "INFO", "    Return information about the current client connection.",
+                "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+                "KILL <option> <value> [<option> <value> [...]]",
+                "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, LADDR <ip:port>, SKIPME (YES|NO)",
+                "LIST [TYPE (NORMAL|PUBSUB)] [ID <id> [<id> ...]]", "    Return information about client connections.",
+                "SETNAME <name>", "    Assign the name <name> to the current connection.",
+                "SETINFO <option> <value>", "    Set client meta attr (LIB-NAME, LIB-VER).",
+                "HELP", "    Print this help.",
+            ].map { .simpleString($0) }))
+        case ("setname", _), ("getname", _), ("id", _), ("info", _), ("setinfo", _), ("kill", _), ("help", _):
+            s.reply(.error("ERR wrong number of arguments for 'client|\(sub)' command"))
+        default:
+            s.reply(.error("ERR unknown subcommand '\(args[1])'. Try CLIENT HELP."))
+        }
+    }
+
+    func clientKill(_ s: ClientSession, _ args: [String]) {
+        if args.count == 3 {
+            // Old form: CLIENT KILL ip:port
+            guard let target = sessions.values.first(where: { addr($0) == args[2] }) else {
+                s.reply(.error("ERR No such client"))
+                return
+            }
+            kill(target, by: s)
+            s.reply(.ok)
+            return
+        }
+        var id: UInt64?
+        var address: String?
+        var localAddress: String?
+        var type: String?
+        var skipMe = true
+        var i = 2
+        while i + 1 < args.count {
+            let opt = args[i].lowercased()
+            let val = args[i + 1]
+            switch opt {
+            case "id":
+                guard let v = UInt64(val) else {
+                    s.reply(.error("ERR client-id should be greater than 0"))
+                    return
+                }
+                id = v
+            case "addr": address = val
+            case "laddr": localAddress = val
+            case "type": type = val.lowercased()
+            case "skipme":
+                switch val.lowercased() {
+                case "yes": skipMe = true
+                case "no": skipMe = false
+                default:
+                    s.reply(.error("ERR syntax error"))
+                    return
+                }
+            default:
+                s.reply(.error("ERR syntax error"))
+                return
+            }
+            i += 2
+        }
+        if i != args.count {
+            s.reply(.error("ERR syntax error"))
+            return
+        }
+        var killed = 0
+        for target in sessions.values.sorted(by: { $0.id < $1.id }) {
+            if let id, target.id != id { continue }
+            if let address, addr(target) != address { continue }
+            if let localAddress, laddr(target) != localAddress { continue }
+            if let type {
+                let isPubSub = target.subscriptionCount > 0
+                if (type == "pubsub") != isPubSub { continue }
+            }
+            if skipMe && target === s { continue }
+            kill(target, by: s)
+            killed += 1
+        }
+        s.reply(.integer(Int64(killed)))
+    }
+
+    func kill(_ target: ClientSession, by s: ClientSession) {
+        if target === s {
+            s.closing = true
+        } else {
+            target.connection.close()
+        }
+    }
+
+    func addr(_ s: ClientSession) -> String { "\(s.connection.remoteHost):\(s.connection.remotePort)" }
+    func laddr(_ s: ClientSession) -> String { "\(s.connection.localHost):\(s.connection.localPort)" }
+
+    /// One line of CLIENT LIST, with Redis's fields.
+    func clientLine(_ c: ClientSession) -> String {
+        let now = EventLoop.wallClockMs()
+        let flags = c.subscriptionCount > 0 ? "P" : "N"
+        var line = "id=\(c.id) addr=\(addr(c)) laddr=\(laddr(c)) fd=-1 name=\(c.name ?? "")"
+        line += " age=\((now - c.createdAt) / 1000) idle=\((now - c.lastCommandAt) / 1000) flags=\(flags) db=0"
+        line += " sub=\(c.channels.count) psub=\(c.patterns.count) ssub=0 multi=-1"
+        line += " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0"
+        line += " omem=\(c.connection.pendingOutputBytes) tot-mem=0 events=r cmd=\(c.lastCommand) user=default redir=-1 resp=\(c.version.rawValue)"
+        if let n = c.libName { line += " lib-name=\(n)" }
+        if let v = c.libVersion { line += " lib-ver=\(v)" }
+        return line
+    }
+
+    // MARK: - COMMAND, ACL, SHUTDOWN
+
+    func command(_ s: ClientSession, _ args: [String]) {
+        let sub = args.count > 1 ? args[1].lowercased() : ""
+        let table = ClientCommand.allCases.filter { $0 != .quit }
+        func entry(_ c: ClientCommand) -> RESPValue {
+            .array([.bulk(c.rawValue), .integer(Int64(c.arity)), .set([]), .integer(0), .integer(0), .integer(0),
+                    .set([]), .array([]), .array([]), .array([])])
+        }
+        switch sub {
+        case "":
+            s.reply(.array(table.map(entry)))
+        case "count":
+            s.reply(.integer(Int64(table.count)))
+        case "info":
+            s.reply(.array(args.dropFirst(2).map { name in
+                ClientCommand(rawValue: name.lowercased()).flatMap { $0 == .quit ? nil : entry($0) } ?? .array(nil)
+            }))
+        case "docs":
+            s.reply(.map([]))
+        case "list":
+            s.reply(.array(table.map { .bulk($0.rawValue) }))
+        default:
+            s.reply(.error("ERR unknown subcommand '\(args[1])'. Try COMMAND HELP."))
+        }
+    }
+
+    func acl(_ s: ClientSession, _ args: [String]) {
+        switch args[1].lowercased() {
+        case "whoami":
+            s.reply(.bulk("default"))
+        case "users":
+            s.reply(.array([.bulk("default")]))
+        default:
+            s.reply(.error("ERR unknown subcommand '\(args[1])'. Try ACL HELP."))
+        }
+    }
+
+    func shutdownCommand(_ s: ClientSession, _ args: [String]) {
+        for a in args.dropFirst() {
+            switch a.lowercased() {
+            case "nosave", "save", "now", "force": continue
+            case "abort":
+                s.reply(.error("ERR Errors trying to SHUTDOWN. Check logs."))
+                return
+            default:
+                s.reply(.error("ERR syntax error"))
+                return
+            }
+        }
+        // No reply on success: the connection closes, as with redis-server.
+        daemon.loop.execute { [daemon] in daemon.shutdown(reason: "User requested shutdown...") }
+    }
+
+    // MARK: - INFO
+
+    /// INFO [section ...]: server, clients, cpu, stats, sentinel (what redis-sentinel has).
+    func info(_ sections: [String]) -> String {
+        let all = ["server", "clients", "stats", "cpu", "sentinel"]
+        let wanted: [String]
+        if sections.isEmpty || sections.contains(where: { ["default", "all", "everything"].contains($0) }) {
+            wanted = all
+        } else {
+            wanted = all.filter { sections.contains($0) }
+        }
+        var parts: [String] = []
+        for section in wanted {
+            switch section {
+            case "server": parts.append(serverSection())
+            case "clients": parts.append(clientsSection())
+            case "stats": parts.append(statsSection())
+            case "cpu": parts.append(cpuSection())
+            case "sentinel": parts.append(daemon.core.infoSentinelSection())
+            default: break
+            }
+        }
+        return parts.joined(separator: "\r\n")
+    }
+
+    func lines(_ title: String, _ fields: [(String, String)]) -> String {
+        "# \(title)\r\n" + fields.map { "\($0.0):\($0.1)\r\n" }.joined()
+    }
+
+    func serverSection() -> String {
+        let now = EventLoop.wallClockMs()
+        let uptime = (now - daemon.startTime) / 1000
+        var uts = utsname()
+        uname(&uts)
+        let os = [uts.sysname, uts.release, uts.machine].map { field in
+            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }.joined(separator: " ")
+        return lines("Server", [
+            ("redis_version", WardenVersion.redisCompatible),
+            ("redis_git_sha1", "00000000"),
+            ("redis_git_dirty", "0"),
+            ("redis_build_id", "0"),
+            ("redis_mode", "sentinel"),
+            ("warden_version", WardenVersion.string),
+            ("os", os),
+            ("arch_bits", "64"),
+            ("multiplexing_api", "epoll"),
+            ("process_id", String(getpid())),
+            ("process_supervised", "no"),
+            ("run_id", daemon.serverRunID),
+            ("tcp_port", String(settings.port)),
+            ("server_time_usec", String(now * 1000)),
+            ("uptime_in_seconds", String(uptime)),
+            ("uptime_in_days", String(uptime / 86400)),
+            ("hz", "10"),
+            ("configured_hz", "10"),
+            ("executable", CommandLine.arguments.first ?? ""),
+            ("config_file", daemon.configFile.path),
+        ])
+    }
+
+    func clientsSection() -> String {
+        lines("Clients", [
+            ("connected_clients", String(sessions.count)),
+            ("cluster_connections", "0"),
+            ("maxclients", String(settings.maxclients)),
+            ("blocked_clients", "0"),
+            ("tracking_clients", "0"),
+        ])
+    }
+
+    func statsSection() -> String {
+        lines("Stats", [
+            ("total_connections_received", String(stats.connectionsReceived)),
+            ("total_commands_processed", String(stats.commandsProcessed)),
+            ("total_net_input_bytes", String(stats.netInputBytes)),
+            ("total_net_output_bytes", String(stats.netOutputBytes)),
+            ("rejected_connections", String(stats.rejectedConnections)),
+            ("pubsub_channels", String(channelSubscribers.count)),
+            ("pubsub_patterns", String(Set(patternSubscribers.flatMap(\.patterns)).count)),
+        ])
+    }
+
+    func cpuSection() -> String {
+        var self_ = rusage()
+        var children = rusage()
+        getrusage(RUSAGE_SELF, &self_)
+        getrusage(RUSAGE_CHILDREN, &children)
+        func secs(_ t: timeval) -> String {
+            let us = Int(t.tv_usec)
+            let frac = String(us).count < 6 ? String(repeating: "0", count: 6 - String(us).count) + String(us) : String(us)
+            return "\(t.tv_sec).\(frac)"
+        }
+        return lines("CPU", [
+            ("used_cpu_sys", secs(self_.ru_stime)),
+            ("used_cpu_user", secs(self_.ru_utime)),
+            ("used_cpu_sys_children", secs(children.ru_stime)),
+            ("used_cpu_user_children", secs(children.ru_utime)),
+        ])
+    }
+}

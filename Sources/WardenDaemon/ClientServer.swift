@@ -1,0 +1,229 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import EventLoop
+import RESP
+import SentinelCore
+
+/// One client connected to the sentinel port.
+final class ClientSession {
+    let id: UInt64
+    let connection: Connection
+    var parser: RESPRequestParser
+    var version: RESPVersion = .resp2
+    var authenticated: Bool
+    var name: String?
+    var libName: String?
+    var libVersion: String?
+    var channels: Set<String> = []
+    var patterns: [String] = []
+    let createdAt: Millis
+    var lastCommandAt: Millis
+    var lastCommand = "NULL"
+    /// Replies are encoded here during a read and written in one go.
+    var out: [UInt8] = []
+    var closing = false
+
+    var subscriptionCount: Int { channels.count + patterns.count }
+
+    init(id: UInt64, connection: Connection, needsAuth: Bool, now: Millis) {
+        self.id = id
+        self.connection = connection
+        self.parser = RESPRequestParser()
+        self.authenticated = !needsAuth
+        self.createdAt = now
+        self.lastCommandAt = now
+    }
+
+    func reply(_ value: RESPValue) {
+        RESPEncoder.encode(value, version: version, into: &out)
+    }
+}
+
+/// The sentinel port: accepts clients, parses requests, runs commands, and keeps
+/// the Pub/Sub subscriptions that events are published to.
+final class ClientServer {
+    unowned let daemon: Daemon
+    var listeners: [Listener] = []
+    var sessions: [UInt64: ClientSession] = [:]
+    var channelSubscribers: [String: [ClientSession]] = [:]
+    var patternSubscribers: [ClientSession] = []
+    var nextClientID: UInt64 = 2
+    var stats = Stats()
+
+    /// Output buffer caps: Redis's pubsub class hard limit, and a cap for normal clients.
+    static let pubsubOutputLimit = 32 * 1024 * 1024
+    static let normalOutputLimit = 64 * 1024 * 1024
+
+    struct Stats {
+        var connectionsReceived = 0
+        var commandsProcessed = 0
+        var rejectedConnections = 0
+        var netInputBytes = 0
+        var netOutputBytes = 0
+    }
+
+    init(daemon: Daemon) {
+        self.daemon = daemon
+    }
+
+    var settings: SentinelConfig { daemon.core.settings }
+
+    func listen() throws {
+        let port = settings.port
+        let hosts = settings.bind.isEmpty ? ["0.0.0.0", "::"] : settings.bind
+        for host in hosts {
+            // A leading '-' (Redis: "bind -::*") marks an optional address.
+            let optional = host.hasPrefix("-") || settings.bind.isEmpty && host == "::"
+            let h = host.hasPrefix("-") ? String(host.dropFirst()) : host
+            let addr = h == "*" ? "0.0.0.0" : h == "::*" ? "::" : h
+            do {
+                listeners.append(try daemon.loop.listen(host: addr, port: port) { [unowned self] c in
+                    self.accept(c)
+                })
+            } catch {
+                if optional { continue }
+                throw error
+            }
+        }
+    }
+
+    func accept(_ c: Connection) {
+        let now = EventLoop.wallClockMs()
+        stats.connectionsReceived += 1
+        if sessions.count >= settings.maxclients {
+            stats.rejectedConnections += 1
+            c.write(Array("-ERR max number of clients reached\r\n".utf8))
+            c.closeAfterWriting()
+            return
+        }
+        let s = ClientSession(id: nextClientID, connection: c, needsAuth: settings.requirepass != nil, now: now)
+        nextClientID += 1
+        sessions[s.id] = s
+        c.outputLimit = Self.normalOutputLimit
+        c.onRead = { [unowned self, unowned s] bytes in
+            self.stats.netInputBytes += bytes.count
+            self.read(s, bytes)
+        }
+        c.onClose = { [unowned self, unowned s] _ in
+            self.forget(s)
+        }
+    }
+
+    func forget(_ s: ClientSession) {
+        unsubscribeAll(s)
+        sessions[s.id] = nil
+    }
+
+    func read(_ s: ClientSession, _ bytes: UnsafeRawBufferPointer) {
+        s.parser.append(bytes)
+        while !s.closing {
+            let args: [[UInt8]]?
+            do {
+                args = try s.parser.next()
+            } catch {
+                if let text = error.replyText {
+                    s.reply(.error(text))
+                }
+                daemon.logger.log(.verbose, "Protocol error from client id=\(s.id) addr=\(s.connection.remoteHost):\(s.connection.remotePort): \(error)")
+                s.closing = true
+                break
+            }
+            guard let args, !args.isEmpty else { break }
+            stats.commandsProcessed += 1
+            execute(s, args)
+        }
+        flush(s)
+    }
+
+    func flush(_ s: ClientSession) {
+        if !s.out.isEmpty {
+            stats.netOutputBytes += s.out.count
+            s.connection.write(s.out)
+            s.out.removeAll(keepingCapacity: true)
+        }
+        if s.closing {
+            s.connection.closeAfterWriting()
+        }
+    }
+
+    // MARK: - Pub/Sub
+
+    func subscribe(_ s: ClientSession, _ channel: String) {
+        if s.channels.insert(channel).inserted {
+            channelSubscribers[channel, default: []].append(s)
+        }
+        s.connection.outputLimit = Self.pubsubOutputLimit
+        s.reply(pushOrArray(s, [.bulk("subscribe"), .bulk(channel), .integer(Int64(s.subscriptionCount))]))
+    }
+
+    func unsubscribe(_ s: ClientSession, _ channel: String) {
+        if s.channels.remove(channel) != nil {
+            channelSubscribers[channel]?.removeAll { $0 === s }
+            if channelSubscribers[channel]?.isEmpty == true { channelSubscribers[channel] = nil }
+        }
+        s.reply(pushOrArray(s, [.bulk("unsubscribe"), .bulk(channel), .integer(Int64(s.subscriptionCount))]))
+    }
+
+    func psubscribe(_ s: ClientSession, _ pattern: String) {
+        if !s.patterns.contains(pattern) {
+            s.patterns.append(pattern)
+            if !patternSubscribers.contains(where: { $0 === s }) { patternSubscribers.append(s) }
+        }
+        s.connection.outputLimit = Self.pubsubOutputLimit
+        s.reply(pushOrArray(s, [.bulk("psubscribe"), .bulk(pattern), .integer(Int64(s.subscriptionCount))]))
+    }
+
+    func punsubscribe(_ s: ClientSession, _ pattern: String) {
+        s.patterns.removeAll { $0 == pattern }
+        if s.patterns.isEmpty { patternSubscribers.removeAll { $0 === s } }
+        s.reply(pushOrArray(s, [.bulk("punsubscribe"), .bulk(pattern), .integer(Int64(s.subscriptionCount))]))
+    }
+
+    func unsubscribeAll(_ s: ClientSession) {
+        for ch in s.channels {
+            channelSubscribers[ch]?.removeAll { $0 === s }
+            if channelSubscribers[ch]?.isEmpty == true { channelSubscribers[ch] = nil }
+        }
+        s.channels = []
+        s.patterns = []
+        patternSubscribers.removeAll { $0 === s }
+    }
+
+    /// Pub/Sub messages are pushes in RESP3 and plain arrays in RESP2.
+    func pushOrArray(_ s: ClientSession, _ items: [RESPValue]) -> RESPValue {
+        s.version == .resp3 ? .push(items) : .array(items)
+    }
+
+    /// Delivers an event to subscribers. A subscriber whose output buffer is over
+    /// its limit is disconnected by the connection itself.
+    @discardableResult
+    func publish(channel: String, message: String) -> Int {
+        var receivers = 0
+        for s in channelSubscribers[channel] ?? [] {
+            s.reply(pushOrArray(s, [.bulk("message"), .bulk(channel), .bulk(message)]))
+            flush(s)
+            receivers += 1
+        }
+        for s in patternSubscribers {
+            for p in s.patterns where Glob.match(p, channel) {
+                s.reply(pushOrArray(s, [.bulk("pmessage"), .bulk(p), .bulk(channel), .bulk(message)]))
+                receivers += 1
+            }
+            flush(s)
+        }
+        return receivers
+    }
+
+    func closeAll() {
+        for l in listeners { l.close() }
+        listeners = []
+        for (_, s) in sessions {
+            s.connection.onClose = nil
+            s.connection.close()
+        }
+        sessions = [:]
+        channelSubscribers = [:]
+        patternSubscribers = []
+    }
+}
