@@ -23,6 +23,7 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "RESP"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
+        .testTarget(name: "WardenDaemonTests", dependencies: ["WardenDaemon"]),
     ],
     swiftLanguageModes: [.v6]
 )
