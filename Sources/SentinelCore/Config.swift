@@ -77,7 +77,7 @@ public struct SentinelConfig: Equatable, Sendable {
     public var pidfile: String? = nil
     public var daemonize: Bool = false
     public var requirepass: String? = nil
-    public var protectedMode: Bool = true
+    public var protectedMode: Bool = false
     public var loglevel: LogLevel = .notice
     public var maxclients: Int = 10_000
 

@@ -17,7 +17,7 @@ func fail(_ message: String) -> Never {
 
 let request: CommandLineRequest
 do {
-    request = try WardenCommandLine.parse(Array(CommandLine.arguments.dropFirst()))
+    request = try WardenCommandLine.parse(CommandLine.arguments)
 } catch {
     fail("\(error)")
 }
@@ -27,7 +27,7 @@ case .version:
     print("Warden \(WardenVersion.string) (redis-sentinel \(WardenVersion.redisCompatible) compatible)")
     exit(0)
 case .help:
-    print(WardenCommandLine.usage)
+    print(WardenCommandLine.usage(program: CommandLine.arguments.first ?? "warden"))
     exit(0)
 case .run(let configPath, let overrides, let testConfig):
     let file = ConfigFile(path: configPath)
