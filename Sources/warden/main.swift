@@ -29,7 +29,15 @@ case .version:
 case .help:
     print(WardenCommandLine.usage(program: CommandLine.arguments.first ?? "warden"))
     exit(0)
-case .run(let configPath, let overrides, let testConfig):
+case .run(let givenPath, let overrides, let testConfig):
+    // Absolute, as Redis makes it: `dir` may change the working directory.
+    var configPath = givenPath
+    if !configPath.hasPrefix("/") {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        if getcwd(&buf, buf.count) != nil {
+            configPath = String(cString: buf) + "/" + configPath
+        }
+    }
     let file = ConfigFile(path: configPath)
     let text: String
     do {
