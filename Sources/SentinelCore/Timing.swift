@@ -32,7 +32,7 @@ public struct Timing: Equatable, Sendable {
     public init() {}
 
     /// The `SENTINEL DEBUG` parameter names, in the order Redis prints them.
-    public static let debugNames: [(String, WritableKeyPath<Timing, Millis>)] = [
+    nonisolated(unsafe) public static let debugNames: [(String, WritableKeyPath<Timing, Millis>)] = [
         ("info-period", \.infoPeriod),
         ("ping-period", \.pingPeriod),
         ("ask-period", \.askPeriod),
