@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A sentinel.conf (or command-line override) line that could not be accepted.
 ///
 /// `description` is the one-line form `file:line: reason`; `redisStyleReport`
@@ -71,20 +67,6 @@ public enum ConfigParser {
     /// the end. Returns nil for unbalanced quotes.
     public static func splitArguments(_ line: String) -> [String]? {
         splitArgumentBytes(Array(line.utf8))?.map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    /// The canonical text of an IPv4 or IPv6 literal (`0:0::1` → `::1`), or nil if
-    /// `host` is not an IP literal.
-    public static func normalizedIP(_ host: String) -> String? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, host, &v4) == 1 {
-            return ntop(AF_INET, &v4, Int(INET_ADDRSTRLEN))
-        }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, host, &v6) == 1 {
-            return ntop(AF_INET6, &v6, Int(INET6_ADDRSTRLEN))
-        }
-        return nil
     }
 
     // MARK: - Internals shared with WardenCommandLine
@@ -478,7 +460,7 @@ public enum ConfigParser {
             guard let port = Int(portText), (1...65535).contains(port) else {
                 throw Failure("Invalid port number.")
             }
-            if let ip = ConfigParser.normalizedIP(host) { return Address(ip, port) }
+            if let ip = IPAddress.normalizeNumericHost(host) { return Address(ip, port) }
             guard config.resolveHostnames, ConfigParser.isHostname(host) else {
                 throw Failure("Can't resolve instance hostname.")
             }
@@ -520,12 +502,6 @@ public enum ConfigParser {
     }
 
     // MARK: - Lexing
-
-    private static func ntop(_ family: Int32, _ addr: UnsafeRawPointer, _ size: Int) -> String? {
-        var buffer = [CChar](repeating: 0, count: size)
-        guard inet_ntop(family, addr, &buffer, socklen_t(size)) != nil else { return nil }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 
     /// Strips what Redis's `sdstrim(line, " \t\r\n")` strips.
     static func trimBlanks<C: BidirectionalCollection>(_ bytes: C) -> C.SubSequence where C.Element == UInt8 {

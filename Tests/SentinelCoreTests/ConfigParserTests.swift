@@ -45,12 +45,12 @@ final class ConfigParserTests: XCTestCase {
     }
 
     func testNormalizedIP() {
-        XCTAssertEqual(ConfigParser.normalizedIP("127.0.0.1"), "127.0.0.1")
-        XCTAssertEqual(ConfigParser.normalizedIP("0:0::1"), "::1")
-        XCTAssertEqual(ConfigParser.normalizedIP("FE80::A"), "fe80::a")
-        XCTAssertNil(ConfigParser.normalizedIP("localhost"))
-        XCTAssertNil(ConfigParser.normalizedIP("256.1.1.1"))
-        XCTAssertNil(ConfigParser.normalizedIP(""))
+        XCTAssertEqual(IPAddress.normalizeNumericHost("127.0.0.1"), "127.0.0.1")
+        XCTAssertEqual(IPAddress.normalizeNumericHost("0:0::1"), "::1")
+        XCTAssertEqual(IPAddress.normalizeNumericHost("FE80::A"), "fe80::a")
+        XCTAssertNil(IPAddress.normalizeNumericHost("localhost"))
+        XCTAssertNil(IPAddress.normalizeNumericHost("256.1.1.1"))
+        XCTAssertNil(IPAddress.normalizeNumericHost(""))
     }
 
     // MARK: - Defaults and server directives
