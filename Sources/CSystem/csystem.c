@@ -106,6 +106,13 @@ int cs_socket_error(int fd) {
     return err;
 }
 
+int cs_local_address(int fd, char *buf, size_t buflen) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return -1;
+    return cs_format_address(&ss, buf, buflen);
+}
+
 int cs_local_port(int fd) {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;

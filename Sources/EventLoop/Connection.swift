@@ -30,6 +30,14 @@ public final class Connection: EventSource {
     public let remotePort: Int
     public private(set) var localPort: Int = 0
 
+    /// Our end of the socket as an IP text ("127.0.0.1"), "" when unknown or closed.
+    public var localHost: String {
+        guard fd >= 0 else { return "" }
+        var text = [CChar](repeating: 0, count: 64)
+        guard cs_local_address(fd, &text, text.count) >= 0 else { return "" }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// True from connect completion (or accept) until the connection is closed.
     public var isConnected: Bool { state == .connected }
     /// Bytes queued and not yet taken by the kernel.

@@ -518,8 +518,8 @@ extension ClientServer {
     func cpuSection() -> String {
         var self_ = rusage()
         var children = rusage()
-        getrusage(RUSAGE_SELF, &self_)
-        getrusage(RUSAGE_CHILDREN, &children)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &self_)
+        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &children)
         func secs(_ t: timeval) -> String {
             let us = Int(t.tv_usec)
             let frac = String(us).count < 6 ? String(repeating: "0", count: 6 - String(us).count) + String(us) : String(us)

@@ -66,6 +66,8 @@ int cs_set_tcp_options(int fd, int idle_seconds);
 int cs_socket_error(int fd);
 /* The local port the socket is bound to, or -1. */
 int cs_local_port(int fd);
+/* The local address of a socket as text in buf (IPv4-mapped shown as IPv4); returns the port or -1. */
+int cs_local_address(int fd, char *buf, size_t buflen);
 
 /* Fills `storage` (a struct sockaddr_storage) from an IPv4 or IPv6 literal and port.
  * Returns the address family (AF_INET / AF_INET6), or -1 with errno EINVAL. */
