@@ -208,7 +208,7 @@ final class CommandsTests: XCTestCase {
 
     func testSentinelsMap() {
         let rig = CoreRig()
-        rig.feed(.helloPublished(helloPayload(epoch: 0, configEpoch: 0)))
+        rig.feed(.helloPublished(peerHello(epoch: 0, configEpoch: 0)))
         rig.tick(at: rig.now + 700)
         let list = rig.command("SENTINEL", "SENTINELS", "mymaster").reply
         guard case .array(let sentinels?) = list, sentinels.count == 1 else { return XCTFail("\(list)") }
@@ -242,11 +242,11 @@ final class CommandsTests: XCTestCase {
         XCTAssertEqual(rig.command("SENTINEL", "CKQUORUM", "mymaster").reply, .error(
             "NOQUORUM 1 usable Sentinels. Not enough available Sentinels to reach the specified quorum for this master"))
 
-        rig.feed(.helloPublished(helloPayload(epoch: 0, configEpoch: 0)))
+        rig.feed(.helloPublished(peerHello(epoch: 0, configEpoch: 0)))
         XCTAssertEqual(rig.command("SENTINEL", "CKQUORUM", "mymaster").reply, .simpleString(
             "OK 2 usable Sentinels. Quorum and failover authorization can be reached"))
 
-        rig.feed(.helloPublished(helloPayload(from: String(repeating: "e", count: 40), port: 26381,
+        rig.feed(.helloPublished(peerHello(from: String(repeating: "e", count: 40), port: 26381,
                                               epoch: 0, configEpoch: 0)))
         rig.master.sentinels.forEach { $0.flags.insert(.sDown) }
         XCTAssertEqual(rig.command("SENTINEL", "CKQUORUM", "mymaster").reply, .error(
@@ -268,8 +268,8 @@ final class CommandsTests: XCTestCase {
         let replicaAt = rig.now
         rig.tick(at: rig.now + 50)
         let expected = RESPValue.array([.bulk("mymaster"), .array([
-            .array([.integer(rig.now - masterAt), .bulk(InfoFixtures.master)]),
-            .array([.integer(rig.now - replicaAt), .bulk(InfoFixtures.replica)]),
+            .array([.integer(rig.now - masterAt), .bulk(CapturedInfo.master)]),
+            .array([.integer(rig.now - replicaAt), .bulk(CapturedInfo.replica)]),
         ])])
         XCTAssertEqual(rig.command("SENTINEL", "INFO-CACHE", "mymaster", "nosuch", "mymaster").reply, expected)
         XCTAssertEqual(rig.command("SENTINEL", "INFO-CACHE", "nosuch").reply, .array([]))
@@ -312,7 +312,7 @@ final class CommandsTests: XCTestCase {
 
             """)
         rig.bringUpMaster()
-        rig.feed(.helloPublished(helloPayload(epoch: 0, configEpoch: 0)))
+        rig.feed(.helloPublished(peerHello(epoch: 0, configEpoch: 0)))
         _ = rig.command("SENTINEL", "MONITOR", "other", "10.0.0.9", "7000", "1")
         _ = rig.command("SENTINEL", "SET", "other", "down-after-milliseconds", "1000")
         rig.tick(until: rig.now + 7000, step: 1000)
@@ -380,7 +380,7 @@ final class CommandsTests: XCTestCase {
 
     func testConfigSetSentinelCredentialsDropsPeerLinks() {
         let rig = CoreRig()
-        rig.feed(.helloPublished(helloPayload(epoch: 0, configEpoch: 0)))
+        rig.feed(.helloPublished(peerHello(epoch: 0, configEpoch: 0)))
         let peer = rig.connectAll(to: Address("127.0.0.1", 26380)).command
         let r = rig.command("SENTINEL", "CONFIG", "SET", "sentinel-user", "u", "sentinel-pass", "p")
         XCTAssertEqual(r.reply, .ok)
@@ -390,7 +390,7 @@ final class CommandsTests: XCTestCase {
         // The reconnected link authenticates with them.
         rig.tick(at: rig.now + 100)
         let again = rig.links(to: Address("127.0.0.1", 26380))!.command
-        XCTAssertEqual(sends(rig.connect(again), on: again).first, ["AUTH", "u", "p"])
+        XCTAssertEqual(sentCommands(rig.connect(again), on: again).first, ["AUTH", "u", "p"])
     }
 
     // MARK: - DEBUG
@@ -481,7 +481,7 @@ final class CommandsTests: XCTestCase {
         let l = rig.bringUpMaster()
         let r = rig.command("SENTINEL", "REMOVE", "mymaster")
         XCTAssertEqual(r.reply, .ok)
-        XCTAssertEqual(events(r.effects), ["-monitor master mymaster 127.0.0.1 6379"])
+        XCTAssertEqual(eventLines(r.effects), ["-monitor master mymaster 127.0.0.1 6379"])
         XCTAssertTrue(r.effects.contains(.close(l.command)))
         XCTAssertTrue(r.effects.contains(.close(l.pubsub!)))
         XCTAssertEqual(r.effects.last, .persist)
@@ -501,7 +501,7 @@ final class CommandsTests: XCTestCase {
         let r = rig.command("SENTINEL", "SET", "mymaster", "quorum", "3", "down-after-milliseconds", "1000",
                             "failover-timeout", "60000", "parallel-syncs", "2", "master-reboot-down-after-period", "0")
         XCTAssertEqual(r.reply, .ok)
-        XCTAssertEqual(events(r.effects), [
+        XCTAssertEqual(eventLines(r.effects), [
             "+set master mymaster 127.0.0.1 6379 quorum 3",
             "+set master mymaster 127.0.0.1 6379 down-after-milliseconds 1000",
             "+set master mymaster 127.0.0.1 6379 failover-timeout 60000",
@@ -556,7 +556,7 @@ final class CommandsTests: XCTestCase {
         let l = rig.bringUpMaster()
         let r = rig.command("SENTINEL", "SET", "mymaster", "auth-pass", "s3cret", "auth-user", "app")
         XCTAssertEqual(r.reply, .ok)
-        XCTAssertEqual(events(r.effects), [
+        XCTAssertEqual(eventLines(r.effects), [
             "+set master mymaster 127.0.0.1 6379 auth-pass ******",
             "+set master mymaster 127.0.0.1 6379 auth-user app",
         ])
@@ -564,10 +564,10 @@ final class CommandsTests: XCTestCase {
         XCTAssertTrue(r.effects.contains(.close(l.pubsub!)))
         rig.tick(at: rig.now + 100)
         let again = rig.links(to: CoreRig.masterAddress)!.command
-        XCTAssertEqual(sends(rig.connect(again), on: again).first, ["AUTH", "app", "s3cret"])
+        XCTAssertEqual(sentCommands(rig.connect(again), on: again).first, ["AUTH", "app", "s3cret"])
 
         let cleared = rig.command("SENTINEL", "SET", "mymaster", "auth-pass", "")
-        XCTAssertEqual(events(cleared.effects), ["+set master mymaster 127.0.0.1 6379 auth-pass ******"])
+        XCTAssertEqual(eventLines(cleared.effects), ["+set master mymaster 127.0.0.1 6379 auth-pass ******"])
         XCTAssertNil(rig.master.settings?.authPass)
     }
 
@@ -575,7 +575,7 @@ final class CommandsTests: XCTestCase {
         let rig = CoreRig()
         let r = rig.command("SENTINEL", "SET", "mymaster", "rename-command", "CONFIG", "MYCONFIG")
         XCTAssertEqual(r.reply, .ok)
-        XCTAssertEqual(events(r.effects), ["+set master mymaster 127.0.0.1 6379 rename-command CONFIG MYCONFIG"])
+        XCTAssertEqual(eventLines(r.effects), ["+set master mymaster 127.0.0.1 6379 rename-command CONFIG MYCONFIG"])
         XCTAssertEqual(rig.master.settings!.renamedCommands.map { "\($0.original)>\($0.renamed)" }, ["config>MYCONFIG"])
         XCTAssertEqual(rig.sentinel.mapped(rig.master, "CONFIG"), "MYCONFIG")
         _ = rig.command("SENTINEL", "SET", "mymaster", "rename-command", "config", "Config")
@@ -602,13 +602,13 @@ final class CommandsTests: XCTestCase {
     func testReset() {
         let rig = CoreRig()
         let l = rig.bringUpMaster()
-        rig.feed(.helloPublished(helloPayload(epoch: 0, configEpoch: 0)))
+        rig.feed(.helloPublished(peerHello(epoch: 0, configEpoch: 0)))
         XCTAssertEqual(rig.command("SENTINEL", "RESET", "nomatch*").reply, .integer(0))
         XCTAssertEqual(rig.command("SENTINEL", "RESET", "MYMASTER").reply, .integer(0), "glob is case-sensitive")
 
         let r = rig.command("SENTINEL", "RESET", "my?aster")
         XCTAssertEqual(r.reply, .integer(1))
-        XCTAssertEqual(events(r.effects), ["+reset-master master mymaster 127.0.0.1 6379"])
+        XCTAssertEqual(eventLines(r.effects), ["+reset-master master mymaster 127.0.0.1 6379"])
         XCTAssertTrue(r.effects.contains(.close(l.command)))
         XCTAssertTrue(r.effects.contains(.persist))
         XCTAssertTrue(rig.master.replicas.isEmpty)
@@ -635,7 +635,7 @@ final class CommandsTests: XCTestCase {
         let vote = rig.command("SENTINEL", "is-master-down-by-addr", "127.0.0.1", "6379", "3", CoreRig.peerID)
         XCTAssertEqual(vote.reply, .array([.integer(0), .bulk(CoreRig.peerID), .integer(3)]))
         XCTAssertEqual(vote.effects.first, .persist)
-        XCTAssertEqual(events(vote.effects), ["+new-epoch 3", "+vote-for-leader \(CoreRig.peerID) 3"])
+        XCTAssertEqual(eventLines(vote.effects), ["+new-epoch 3", "+vote-for-leader \(CoreRig.peerID) 3"])
         // One vote per epoch.
         let second = rig.command("SENTINEL", "is-master-down-by-addr", "127.0.0.1", "6379", "3", String(repeating: "e", count: 40))
         XCTAssertEqual(second.reply, .array([.integer(0), .bulk(CoreRig.peerID), .integer(3)]))
@@ -661,7 +661,7 @@ final class CommandsTests: XCTestCase {
         let failover = rig.command("SENTINEL", "FAILOVER", "mymaster")
         XCTAssertEqual(failover.reply, .ok)
         let slave = "slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379"
-        XCTAssertEqual(events(failover.effects), [
+        XCTAssertEqual(eventLines(failover.effects), [
             "+new-epoch 1",
             "+try-failover master mymaster 127.0.0.1 6379",
             "+vote-for-leader \(CoreRig.myID) 1",
@@ -671,7 +671,7 @@ final class CommandsTests: XCTestCase {
             "+failover-state-send-slaveof-noone \(slave)",
             "+failover-state-wait-promotion \(slave)",
         ])
-        XCTAssertEqual(sends(failover.effects, on: r), [
+        XCTAssertEqual(sentCommands(failover.effects, on: r), [
             ["MULTI"], ["SLAVEOF", "NO", "ONE"], ["CONFIG", "REWRITE"],
             ["CLIENT", "KILL", "TYPE", "normal"], ["CLIENT", "KILL", "TYPE", "pubsub"], ["EXEC"], ["INFO"],
         ])
@@ -685,7 +685,7 @@ final class CommandsTests: XCTestCase {
                        .array([.bulk("127.0.0.1"), .bulk("6379")]))
 
         // The replica reports itself master: clients are sent to it from now on.
-        let promoted = InfoFixtures.replica.replacingOccurrences(of: "role:slave", with: "role:master")
+        let promoted = CapturedInfo.replica.replacingOccurrences(of: "role:slave", with: "role:master")
         let e = rig.answer(r) { args in
             switch args[0] {
             case "INFO": return .bulk(promoted)
@@ -693,7 +693,7 @@ final class CommandsTests: XCTestCase {
             default: return .simpleString("QUEUED")
             }
         }
-        XCTAssertTrue(events(e).contains("+promoted-slave \(slave)"))
+        XCTAssertTrue(eventLines(e).contains("+promoted-slave \(slave)"))
         XCTAssertEqual(rig.command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster").reply,
                        .array([.bulk("127.0.0.1"), .bulk("6380")]))
     }
@@ -717,6 +717,54 @@ final class CommandsTests: XCTestCase {
         _ = rig.command("SENTINEL", "SIMULATE-FAILURE", "crash-after-election")
         let e = rig.command("SENTINEL", "FAILOVER", "mymaster").effects
         XCTAssertTrue(e.contains(.exit(code: 99)))
+    }
+
+    // MARK: - Wire form
+
+    /// Replies in RESP2, compared with the bytes redis-sentinel 7.0.15 sent for
+    /// the same commands (captured live; DEBUG with Redis's timing values).
+    func testRESP2BytesMatchCapturedRedisSentinel() {
+        let rig = CoreRig()
+        rig.feed(.helloPublished(peerHello(epoch: 0, configEpoch: 0)))
+        _ = rig.command("SENTINEL", "DEBUG", "ping-period", "1000", "ask-period", "1000")
+        let captured: [([String], String)] = [
+            (["SENTINEL", "DEBUG"],
+             "*26\r\n$11\r\nINFO-PERIOD\r\n$5\r\n10000\r\n$11\r\nPING-PERIOD\r\n$4\r\n1000\r\n$10\r\nASK-PERIOD\r\n$4\r\n1000\r\n"
+                + "$14\r\nPUBLISH-PERIOD\r\n$4\r\n2000\r\n$18\r\nDEFAULT-DOWN-AFTER\r\n$5\r\n30000\r\n$24\r\nDEFAULT-FAILOVER-TIMEOUT\r\n"
+                + "$6\r\n180000\r\n$12\r\nTILT-TRIGGER\r\n$4\r\n2000\r\n$11\r\nTILT-PERIOD\r\n$5\r\n30000\r\n$20\r\nSLAVE-RECONF-TIMEOUT\r\n"
+                + "$5\r\n10000\r\n$25\r\nMIN-LINK-RECONNECT-PERIOD\r\n$5\r\n15000\r\n$16\r\nELECTION-TIMEOUT\r\n$5\r\n10000\r\n"
+                + "$18\r\nSCRIPT-MAX-RUNTIME\r\n$5\r\n60000\r\n$18\r\nSCRIPT-RETRY-DELAY\r\n$5\r\n30000\r\n"),
+            (["sentinel", "is-master-down-by-addr", "127.0.0.1", "6379", "0", "*"], "*3\r\n:0\r\n$1\r\n*\r\n:0\r\n"),
+            (["sentinel", "get-master-addr-by-name", "nosuch"], "*-1\r\n"),
+            (["sentinel", "get-master-addr-by-name", "mymaster"], "*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6379\r\n"),
+            (["sentinel", "simulate-failure", "help"], "*2\r\n$20\r\ncrash-after-election\r\n$21\r\ncrash-after-promotion\r\n"),
+            (["sentinel", "pending-scripts"], "*0\r\n"),
+            (["sentinel", "reset", "nomatch*"], ":0\r\n"),
+            (["sentinel", "ckquorum", "mymaster"], "+OK 2 usable Sentinels. Quorum and failover authorization can be reached\r\n"),
+            (["sentinel", "master", "nosuch"], "-ERR No such master with that name\r\n"),
+            (["sentinel", "debug", "info-period", "x"], "-ERR Invalid argument 'x' for SENTINEL DEBUG 'info-period'\r\n"),
+            (["sentinel", "config", "set", "announce-port", "x"], "-ERR Invalid value 'x' to SENTINEL CONFIG SET 'announce-port'\r\n"),
+        ]
+        for (args, bytes) in captured {
+            XCTAssertEqual(Self.resp2(rig.sentinel.sentinelCommand(args, now: rig.now).reply), bytes, "\(args)")
+        }
+        XCTAssertEqual(Self.resp2(rig.sentinel.roleReply()), "*2\r\n$8\r\nsentinel\r\n*1\r\n$8\r\nmymaster\r\n")
+    }
+
+    /// RESP2 as redis-server writes it (maps flattened, nulls as `$-1` / `*-1`),
+    /// enough for the replies above.
+    static func resp2(_ v: RESPValue) -> String {
+        switch v {
+        case .simpleString(let s): return "+\(s)\r\n"
+        case .error(let s): return "-\(s)\r\n"
+        case .integer(let n): return ":\(n)\r\n"
+        case .bulkString(let b?): return "$\(b.count)\r\n" + String(decoding: b, as: UTF8.self) + "\r\n"
+        case .bulkString(nil), .null: return "$-1\r\n"
+        case .array(nil): return "*-1\r\n"
+        case .array(let a?): return "*\(a.count)\r\n" + a.map(resp2).joined()
+        case .map(let p): return "*\(p.count * 2)\r\n" + p.map { resp2($0.key) + resp2($0.value) }.joined()
+        default: return "(not used by SENTINEL replies: \(v))"
+        }
     }
 
     // MARK: - Integer parsing

@@ -126,7 +126,7 @@ final class CoreRig {
 
     /// A master at 6379 with its links up and its first INFO (one replica) answered.
     @discardableResult
-    func bringUpMaster(info: String = InfoFixtures.master) -> (command: LinkID, pubsub: LinkID?) {
+    func bringUpMaster(info: String = CapturedInfo.master) -> (command: LinkID, pubsub: LinkID?) {
         let l = connectAll(to: Self.masterAddress)
         tick(at: now + 100)
         answer(l.command, Self.redis(info: info))
@@ -135,7 +135,7 @@ final class CoreRig {
 
     /// The replica at 6380 discovered, connected, and its INFO answered.
     @discardableResult
-    func bringUpReplica(info: String = InfoFixtures.replica) -> (command: LinkID, pubsub: LinkID?) {
+    func bringUpReplica(info: String = CapturedInfo.replica) -> (command: LinkID, pubsub: LinkID?) {
         let l = connectAll(to: Self.replicaAddress)
         tick(at: now + 100)
         answer(l.command, Self.redis(info: info))
@@ -145,16 +145,19 @@ final class CoreRig {
     var master: Instance { sentinel.master(named: "mymaster")! }
 }
 
-func events(_ effects: [Effect]) -> [String] {
+/// The events among the effects, as Redis logs them (`+sdown master mymaster ...`).
+func eventLines(_ effects: [Effect]) -> [String] {
     effects.compactMap { if case .event(let e) = $0 { return e.description } else { return nil } }
 }
 
-func sends(_ effects: [Effect], on link: LinkID) -> [[String]] {
+/// The commands the effects send on one link, in order.
+func sentCommands(_ effects: [Effect], on link: LinkID) -> [[String]] {
     effects.compactMap { if case .send(link, let args) = $0 { return args } else { return nil } }
 }
 
-func helloPayload(from runID: String = CoreRig.peerID, port: Int = 26380, epoch: UInt64,
-                  master: Address = CoreRig.masterAddress, configEpoch: UInt64) -> String {
+/// A hello from a peer sentinel at 127.0.0.1:`port` about mymaster.
+func peerHello(from runID: String = CoreRig.peerID, port: Int = 26380, epoch: UInt64,
+               master: Address = CoreRig.masterAddress, configEpoch: UInt64) -> String {
     "127.0.0.1,\(port),\(runID),\(epoch),mymaster,\(master.host),\(master.port),\(configEpoch)"
 }
 
@@ -176,13 +179,13 @@ final class MonitoringTests: XCTestCase {
         let (cmd, pubsub) = rig.links(to: master)!
         XCTAssertTrue(rig.master.flags.contains(.disconnected))
 
-        XCTAssertEqual(sends(rig.connect(cmd), on: cmd), [
+        XCTAssertEqual(sentCommands(rig.connect(cmd), on: cmd), [
             ["AUTH", "s3cret"],
             ["CLIENT", "SETNAME", "sentinel-01234567-cmd"],
             ["PING"],
         ])
         XCTAssertTrue(rig.master.flags.contains(.disconnected), "Pub/Sub link still down")
-        XCTAssertEqual(sends(rig.connect(pubsub!), on: pubsub!), [
+        XCTAssertEqual(sentCommands(rig.connect(pubsub!), on: pubsub!), [
             ["AUTH", "s3cret"],
             ["CLIENT", "SETNAME", "sentinel-01234567-pubsub"],
             ["SUBSCRIBE", "__sentinel__:hello"],
@@ -194,7 +197,7 @@ final class MonitoringTests: XCTestCase {
         let plain = CoreRig()
         plain.tick(at: plain.now + 100)
         let l = plain.links(to: master)!
-        XCTAssertEqual(sends(plain.connect(l.command), on: l.command),
+        XCTAssertEqual(sentCommands(plain.connect(l.command), on: l.command),
                        [["CLIENT", "SETNAME", "sentinel-01234567-cmd"], ["PING"]])
 
         let acl = CoreRig {
@@ -203,14 +206,14 @@ final class MonitoringTests: XCTestCase {
         }
         acl.tick(at: acl.now + 100)
         let cmd = acl.links(to: master)!.command
-        XCTAssertEqual(sends(acl.connect(cmd), on: cmd).first, ["AUTH", "sentinel", "pw"])
+        XCTAssertEqual(sentCommands(acl.connect(cmd), on: cmd).first, ["AUTH", "sentinel", "pw"])
     }
 
     func testRenamedCommandsAreSentUnderTheirNewNames() {
         let rig = CoreRig { $0.masters[0].renamedCommands = [(original: "ping", renamed: "SECRET-PING")] }
         rig.tick(at: rig.now + 100)
         let cmd = rig.links(to: master)!.command
-        XCTAssertEqual(sends(rig.connect(cmd), on: cmd).last, ["SECRET-PING"])
+        XCTAssertEqual(sentCommands(rig.connect(cmd), on: cmd).last, ["SECRET-PING"])
     }
 
     func testReconnectsAfterDisconnection() {
@@ -226,7 +229,7 @@ final class MonitoringTests: XCTestCase {
         }
         XCTAssertEqual(reopened.count, 1, "only the command link was lost")
         XCTAssertNotEqual(reopened.first, l.command)
-        XCTAssertEqual(sends(rig.connect(reopened[0]), on: reopened[0]),
+        XCTAssertEqual(sentCommands(rig.connect(reopened[0]), on: reopened[0]),
                        [["CLIENT", "SETNAME", "sentinel-01234567-cmd"], ["PING"]])
         XCTAssertFalse(rig.master.flags.contains(.disconnected))
         // A reply on the dead link is ignored.
@@ -239,9 +242,9 @@ final class MonitoringTests: XCTestCase {
         let rig = CoreRig()
         let l = rig.connectAll(to: master)
         let e1 = rig.tick(at: rig.now + 100)
-        XCTAssertTrue(sends(e1, on: l.command).contains(["INFO"]))
-        let e = rig.answer(l.command, CoreRig.redis(info: InfoFixtures.master))
-        XCTAssertEqual(events(e), ["+slave slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379"])
+        XCTAssertTrue(sentCommands(e1, on: l.command).contains(["INFO"]))
+        let e = rig.answer(l.command, CoreRig.redis(info: CapturedInfo.master))
+        XCTAssertEqual(eventLines(e), ["+slave slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379"])
         XCTAssertTrue(e.contains(.persist))
         XCTAssertEqual(rig.master.runID, "a56f1346d9330edf3015bf2a5a80b53885494c0d")
         XCTAssertEqual(rig.sentinel.configSnapshot().masters[0].knownReplicas, [replica])
@@ -258,7 +261,7 @@ final class MonitoringTests: XCTestCase {
         // The same INFO again adds nothing.
         rig.sentinel.timing.infoPeriod = 500
         rig.tick(at: rig.now + 600)
-        XCTAssertEqual(events(rig.answer(l.command, CoreRig.redis(info: InfoFixtures.master))), [])
+        XCTAssertEqual(eventLines(rig.answer(l.command, CoreRig.redis(info: CapturedInfo.master))), [])
     }
 
     func testRebootDetectedFromChangedRunID() {
@@ -266,10 +269,10 @@ final class MonitoringTests: XCTestCase {
         let l = rig.bringUpMaster()
         rig.sentinel.timing.infoPeriod = 500
         rig.tick(at: rig.now + 600)
-        let rebooted = InfoFixtures.master.replacingOccurrences(
+        let rebooted = CapturedInfo.master.replacingOccurrences(
             of: "run_id:a56f1346d9330edf3015bf2a5a80b53885494c0d", with: "run_id:1111111111111111111111111111111111111111")
         let e = rig.answer(l.command, CoreRig.redis(info: rebooted))
-        XCTAssertEqual(events(e), ["+reboot master mymaster 127.0.0.1 6379"])
+        XCTAssertEqual(eventLines(e), ["+reboot master mymaster 127.0.0.1 6379"])
         XCTAssertEqual(rig.master.runID, "1111111111111111111111111111111111111111")
     }
 
@@ -278,22 +281,22 @@ final class MonitoringTests: XCTestCase {
         let l = rig.bringUpMaster()
         rig.sentinel.timing.infoPeriod = 500
         rig.tick(at: rig.now + 600)
-        let demoted = InfoFixtures.master.replacingOccurrences(
+        let demoted = CapturedInfo.master.replacingOccurrences(
             of: "role:master", with: "role:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:6380\r\nmaster_link_status:up")
-        XCTAssertEqual(events(rig.answer(l.command, CoreRig.redis(info: demoted))),
+        XCTAssertEqual(eventLines(rig.answer(l.command, CoreRig.redis(info: demoted))),
                        ["-role-change master mymaster 127.0.0.1 6379 new reported role is slave"])
         rig.tick(at: rig.now + 600)
-        XCTAssertEqual(events(rig.answer(l.command, CoreRig.redis(info: InfoFixtures.master))),
+        XCTAssertEqual(eventLines(rig.answer(l.command, CoreRig.redis(info: CapturedInfo.master))),
                        ["+role-change master mymaster 127.0.0.1 6379 new reported role is master"])
 
         // A replica's first INFO matches its configured role: no event.
         let r = rig.connectAll(to: replica)
         rig.tick(at: rig.now + 100)
-        XCTAssertEqual(events(rig.answer(r.command, CoreRig.redis(info: InfoFixtures.replica))), [])
+        XCTAssertEqual(eventLines(rig.answer(r.command, CoreRig.redis(info: CapturedInfo.replica))), [])
         rig.sentinel.timing.replicaInfoPeriod = 500
         rig.tick(at: rig.now + 600)
-        let promoted = InfoFixtures.replica.replacingOccurrences(of: "role:slave", with: "role:master")
-        XCTAssertEqual(events(rig.answer(r.command, CoreRig.redis(info: promoted))),
+        let promoted = CapturedInfo.replica.replacingOccurrences(of: "role:slave", with: "role:master")
+        XCTAssertEqual(eventLines(rig.answer(r.command, CoreRig.redis(info: promoted))),
                        ["-role-change slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379 new reported role is master"])
     }
 
@@ -301,29 +304,29 @@ final class MonitoringTests: XCTestCase {
 
     func testSubjectivelyDownExactlyAfterDownAfterPeriod() throws {
         let rig = CoreRig()
-        let l = rig.bringUpMaster(info: InfoFixtures.masterWithoutReplicas)
+        let l = rig.bringUpMaster(info: CapturedInfo.masterWithoutReplicas)
         // Everything answered; the next ping goes out on this tick and is never answered.
         let e = rig.tick(at: rig.now + 200)
-        XCTAssertTrue(sends(e, on: l.command).contains(["PING"]))
+        XCTAssertTrue(sentCommands(e, on: l.command).contains(["PING"]))
         let pingSent = rig.now
 
-        XCTAssertEqual(events(rig.tick(until: pingSent + 5000, step: 500)), [])
+        XCTAssertEqual(eventLines(rig.tick(until: pingSent + 5000, step: 500)), [])
         XCTAssertFalse(rig.master.flags.contains(.sDown))
-        XCTAssertEqual(events(rig.tick(at: pingSent + 5001)), ["+sdown master mymaster 127.0.0.1 6379"])
+        XCTAssertEqual(eventLines(rig.tick(at: pingSent + 5001)), ["+sdown master mymaster 127.0.0.1 6379"])
         XCTAssertTrue(rig.master.flags.contains(.sDown))
-        XCTAssertEqual(events(rig.tick(at: pingSent + 5100)), [], "+sdown is not repeated")
+        XCTAssertEqual(eventLines(rig.tick(at: pingSent + 5100)), [], "+sdown is not repeated")
 
         // A valid reply (here LOADING, which counts) ends it at the next tick.
         rig.answer(l.command) { args in
             args[0] == "PING" ? .error("LOADING Redis is loading the dataset in memory") : .ok
         }
-        XCTAssertEqual(events(rig.tick(at: rig.now + 100)), ["-sdown master mymaster 127.0.0.1 6379"])
+        XCTAssertEqual(eventLines(rig.tick(at: rig.now + 100)), ["-sdown master mymaster 127.0.0.1 6379"])
         XCTAssertFalse(rig.master.flags.contains(.sDown))
     }
 
     func testInvalidPingReplyDoesNotCount() {
         let rig = CoreRig()
-        let l = rig.bringUpMaster(info: InfoFixtures.masterWithoutReplicas)
+        let l = rig.bringUpMaster(info: CapturedInfo.masterWithoutReplicas)
         rig.tick(at: rig.now + 200)
         let pingSent = rig.now
         // Errors other than LOADING / MASTERDOWN are answers, but not valid ones.
@@ -331,22 +334,22 @@ final class MonitoringTests: XCTestCase {
             rig.tick(at: t)
             rig.answer(l.command) { _ in .error("ERR something is wrong") }
         }
-        XCTAssertEqual(events(rig.tick(at: pingSent + 5001)), ["+sdown master mymaster 127.0.0.1 6379"])
+        XCTAssertEqual(eventLines(rig.tick(at: pingSent + 5001)), ["+sdown master mymaster 127.0.0.1 6379"])
     }
 
     func testNeverReachedMasterIsDownAfterThePeriod() {
         let rig = CoreRig()
         let start = rig.now
-        XCTAssertEqual(events(rig.tick(until: start + 5000, step: 1000)), [])
-        XCTAssertEqual(events(rig.tick(at: start + 5001)), ["+sdown master mymaster 127.0.0.1 6379"])
+        XCTAssertEqual(eventLines(rig.tick(until: start + 5000, step: 1000)), [])
+        XCTAssertEqual(eventLines(rig.tick(at: start + 5001)), ["+sdown master mymaster 127.0.0.1 6379"])
     }
 
     // MARK: - Hellos
 
     func testHelloAddsSentinelAndAdoptsEpoch() {
         let rig = CoreRig()
-        let e = rig.feed(.helloPublished(helloPayload(epoch: 5, configEpoch: 0)))
-        XCTAssertEqual(events(e), [
+        let e = rig.feed(.helloPublished(peerHello(epoch: 5, configEpoch: 0)))
+        XCTAssertEqual(eventLines(e), [
             "+sentinel sentinel \(CoreRig.peerID) 127.0.0.1 26380 @ mymaster 127.0.0.1 6379",
             "+new-epoch 5",
         ])
@@ -357,8 +360,8 @@ final class MonitoringTests: XCTestCase {
                        [KnownSentinel(address: Address("127.0.0.1", 26380), runID: CoreRig.peerID)])
 
         // The same hello again changes nothing; a lower epoch is not adopted.
-        XCTAssertEqual(events(rig.feed(.helloPublished(helloPayload(epoch: 5, configEpoch: 0)))), [])
-        XCTAssertEqual(events(rig.feed(.helloPublished(helloPayload(epoch: 2, configEpoch: 0)))), [])
+        XCTAssertEqual(eventLines(rig.feed(.helloPublished(peerHello(epoch: 5, configEpoch: 0)))), [])
+        XCTAssertEqual(eventLines(rig.feed(.helloPublished(peerHello(epoch: 2, configEpoch: 0)))), [])
         XCTAssertEqual(rig.sentinel.currentEpoch, 5)
 
         // Peer sentinels get a command link only.
@@ -373,10 +376,10 @@ final class MonitoringTests: XCTestCase {
         let l = rig.bringUpMaster()
         let message = RESPValue.push([
             .bulk("message"), .bulk("__sentinel__:hello"),
-            .bulk(helloPayload(epoch: 3, master: replica, configEpoch: 3)),
+            .bulk(peerHello(epoch: 3, master: replica, configEpoch: 3)),
         ])
         let e = rig.feed(.reply(l.pubsub!, message))
-        XCTAssertEqual(events(e), [
+        XCTAssertEqual(eventLines(e), [
             "+sentinel sentinel \(CoreRig.peerID) 127.0.0.1 26380 @ mymaster 127.0.0.1 6379",
             "+new-epoch 3",
             "+config-update-from sentinel \(CoreRig.peerID) 127.0.0.1 26380 @ mymaster 127.0.0.1 6379",
@@ -391,15 +394,15 @@ final class MonitoringTests: XCTestCase {
         XCTAssertEqual(rig.master.sentinels.count, 1, "the switch keeps the known sentinels")
 
         // An older config epoch for yet another address is ignored.
-        let stale = rig.feed(.helloPublished(helloPayload(epoch: 3, master: master, configEpoch: 2)))
-        XCTAssertEqual(events(stale), [])
+        let stale = rig.feed(.helloPublished(peerHello(epoch: 3, master: master, configEpoch: 2)))
+        XCTAssertEqual(eventLines(stale), [])
         XCTAssertEqual(rig.master.address, replica)
     }
 
     func testOwnHelloIsIgnored() {
         let rig = CoreRig()
         let l = rig.bringUpMaster()
-        let own = helloPayload(from: CoreRig.myID, epoch: 9, master: replica, configEpoch: 9)
+        let own = peerHello(from: CoreRig.myID, epoch: 9, master: replica, configEpoch: 9)
         XCTAssertEqual(rig.feed(.helloPublished(own)), [])
         let message = RESPValue.array([.bulk("message"), .bulk("__sentinel__:hello"), .bulk(own)])
         XCTAssertEqual(rig.feed(.reply(l.pubsub!, message)), [])
@@ -412,7 +415,7 @@ final class MonitoringTests: XCTestCase {
         let rig = CoreRig()
         let l = rig.connectAll(to: master, localHost: "127.0.0.9")
         let e = rig.tick(at: rig.now + 100)
-        XCTAssertTrue(sends(e, on: l.command).contains(
+        XCTAssertTrue(sentCommands(e, on: l.command).contains(
             ["PUBLISH", "__sentinel__:hello", "127.0.0.9,26379,\(CoreRig.myID),0,mymaster,127.0.0.1,6379,0"]))
     }
 
@@ -420,21 +423,21 @@ final class MonitoringTests: XCTestCase {
 
     func testTiltOnClockJumpSuppressesSDownUntilTiltPeriodEnds() {
         let rig = CoreRig()
-        rig.bringUpMaster(info: InfoFixtures.masterWithoutReplicas)
+        rig.bringUpMaster(info: CapturedInfo.masterWithoutReplicas)
         let jumped = rig.now + 3000
-        XCTAssertEqual(events(rig.tick(at: jumped)), ["+tilt #tilt mode entered"])
+        XCTAssertEqual(eventLines(rig.tick(at: jumped)), ["+tilt #tilt mode entered"])
         XCTAssertTrue(rig.sentinel.tilt)
         XCTAssertTrue(rig.sentinel.infoSentinelSection(now: jumped + 4500).contains(
             "sentinel_tilt:1\r\nsentinel_tilt_since_seconds:4\r\n"))
 
         // The master stops answering; in TILT it is watched but never declared down.
-        XCTAssertEqual(events(rig.tick(until: jumped + 29_999, step: 1000)), [])
+        XCTAssertEqual(eventLines(rig.tick(until: jumped + 29_999, step: 1000)), [])
         XCTAssertFalse(rig.master.flags.contains(.sDown))
         // While in TILT, peers are told the master is fine.
         XCTAssertEqual(rig.sentinel.isMasterDownByAddr(host: "127.0.0.1", port: 6379, requestEpoch: 0, runID: "*"),
                        .array([.integer(0), .bulk("*"), .integer(0)]))
 
-        XCTAssertEqual(events(rig.tick(at: jumped + 30_000)),
+        XCTAssertEqual(eventLines(rig.tick(at: jumped + 30_000)),
                        ["-tilt #tilt mode exited", "+sdown master mymaster 127.0.0.1 6379"])
         XCTAssertFalse(rig.sentinel.tilt)
     }
@@ -442,13 +445,13 @@ final class MonitoringTests: XCTestCase {
     func testBackwardsClockEntersTilt() {
         let rig = CoreRig()
         rig.tick(at: rig.now + 100)
-        XCTAssertEqual(events(rig.tick(at: rig.now - 50)), ["+tilt #tilt mode entered"])
+        XCTAssertEqual(eventLines(rig.tick(at: rig.now - 50)), ["+tilt #tilt mode entered"])
     }
 }
 
 /// INFO replies captured from redis-server 7.0.15 (a master and its replica; the
 /// ports renumbered to 6379 and 6380).
-enum InfoFixtures {
+enum CapturedInfo {
     /// The literal's lines joined with CRLF, as INFO sends them.
     private static func crlf(_ text: String) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n") + "\r\n"
