@@ -332,13 +332,17 @@ extension Sentinel {
         }
         guard let port = Self.parseInteger(args[4]) else { return Self.error("ERR Invalid port") }
         if quorum <= 0 { return Self.error("ERR Quorum must be 1 or greater.") }
-        let hostOK = IPAddress.isValid(host) || (settings.resolveHostnames && Self.isHostname(host))
-        if !hostOK { return Self.error("ERR Invalid IP address or hostname specified") }
+        // A numeric host is kept in the form Redis prints (`127.1` is 127.0.0.1); a
+        // name only with resolve-hostnames, and the driver resolves it.
+        guard let address = IPAddress.normalizeNumericHost(host)
+                ?? (settings.resolveHostnames && Self.isHostname(host) ? host : nil) else {
+            return Self.error("ERR Invalid IP address or hostname specified")
+        }
         // Redis accepts port 0 (the master is then never reached), so Warden does too.
         if port < 0 || port > 65535 { return Self.error("ERR Invalid port number.") }
         if master(named: name) != nil { return Self.error("ERR Duplicate master name.") }
 
-        var c = MasterConfig(name: name, address: Address(host, Int(port)), quorum: Int(quorum))
+        var c = MasterConfig(name: name, address: Address(address, Int(port)), quorum: Int(quorum))
         c.downAfter = timing.defaultDownAfter
         c.failoverTimeout = timing.defaultFailoverTimeout
         let m = addMaster(c)

@@ -442,6 +442,11 @@ final class CommandsTests: XCTestCase {
         XCTAssertNotNil(rig.links(to: Address("10.0.0.9", 7000)))
 
         XCTAssertEqual(rig.command("SENTINEL", "MONITOR", "six", "::1", "7001", "1").reply, .ok)
+        // Numeric hosts are kept as Redis prints them.
+        XCTAssertEqual(rig.command("SENTINEL", "MONITOR", "short", "127.1", "7002", "1").reply, .ok)
+        XCTAssertEqual(field(rig.command("SENTINEL", "MASTER", "short").reply, "ip"), "127.0.0.1")
+        XCTAssertEqual(rig.command("SENTINEL", "MONITOR", "long6", "0:0::1", "7003", "1").reply, .ok)
+        XCTAssertEqual(field(rig.command("SENTINEL", "MASTER", "long6").reply, "ip"), "::1")
         XCTAssertEqual(rig.command("SENTINEL", "MONITOR", "zero", "127.0.0.1", "0", "1").reply, .ok,
                        "redis-sentinel accepts port 0")
     }
