@@ -450,7 +450,7 @@ extension ClientServer {
             case "clients": parts.append(clientsSection())
             case "stats": parts.append(statsSection())
             case "cpu": parts.append(cpuSection())
-            case "sentinel": parts.append(daemon.core.infoSentinelSection())
+            case "sentinel": parts.append(daemon.core.infoSentinelSection(now: EventLoop.wallClockMs()))
             default: break
             }
         }

@@ -49,6 +49,7 @@ public final class Daemon: @unchecked Sendable {
         var idGen = SplitMix64(seed: seedSource.next())
         self.serverRunID = (0..<40).map { _ in String(idGen.next() % 16, radix: 16) }.joined()
         self.scripts = ScriptRunner()
+        core.scriptIsExecutable = { access($0, X_OK) == 0 }
     }
 
     /// Opens the listening sockets and starts the timer. Throws when the port can't be bound.
