@@ -1,0 +1,248 @@
+/// The server side of RESP: turns the byte stream a client sends into commands
+/// (argument lists), the way redis-server's `processInlineBuffer` and
+/// `processMultibulkBuffer` do.
+///
+/// A command that starts with `*` is a multibulk (`*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n`);
+/// anything else is an inline command line (`PING\r\n`, `\n` alone also ends a line),
+/// split into arguments with redis-cli's quoting rules. Bytes may arrive split
+/// anywhere: every split of a stream yields the same commands.
+///
+/// Differences from redis-server 7.0:
+/// - a multibulk count above `maxMultibulkCount` (1M) is an `invalid multibulk length`,
+///   as in redis-server 6 (7.0 allows up to 2^31-1).
+///
+/// and these, chosen so that the outcome does not depend on how the stream was
+/// split into reads:
+/// - a line longer than `maxInlineLength` is an error even when its newline arrived
+///   in the same read (redis-server would accept it then, and reject it otherwise);
+/// - a command larger than `maxQueryBuffer` fails with `.queryBufferLimit` as soon
+///   as that is certain: when a bulk header announces more than the cap allows,
+///   or when the incomplete command already buffered exceeds it.
+///
+/// Like redis-server, the two bytes after a `\r` ending a `*`/`$` line, and the two
+/// bytes after a bulk argument, are skipped without checking they are `\r\n`; and
+/// a NUL byte before the end of an inline or header line hides that end, so the
+/// line only ends in a "too big" error (redis-server searches lines with strchr).
+public struct RESPRequestParser: Sendable {
+    public let limits: RESPLimits
+    /// False while the client has not authenticated to a password-protected
+    /// server. As in redis-server, a multibulk count above 10 or a bulk length
+    /// above 16384 is then a protocol error.
+    public var authenticated: Bool = true
+
+    private var input = InputBuffer()
+    private var progress = Progress()
+    private var failure: RESPProtocolError?
+
+    public init(limits: RESPLimits = .default) {
+        self.limits = limits
+    }
+
+    /// How many received bytes are not part of a returned command yet (including
+    /// the arguments of a partly received command already parsed).
+    public var bufferedByteCount: Int { input.unconsumedCount + progress.commandBytes }
+
+    /// Adds bytes read from the client.
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        input.append(bytes)
+    }
+
+    /// Adds bytes read from the client.
+    public mutating func append(_ bytes: [UInt8]) {
+        input.append(bytes)
+    }
+
+    /// The next complete command, or nil when more bytes are needed. Empty
+    /// inline lines and `*0`/`*-1` multibulks are skipped. Once this throws, it
+    /// throws the same error on every later call.
+    public mutating func next() throws(RESPProtocolError) -> [[UInt8]]? {
+        if let failure { throw failure }
+        var state = progress
+        progress.arguments = []  // keep a single reference so appends do not copy
+        state.offset = input.readOffset
+        let limits = self.limits
+        let authenticated = self.authenticated
+        do {
+            let command = try input.bytes.withUnsafeBufferPointer {
+                (bytes) throws(RESPProtocolError) -> [[UInt8]]? in
+                try Self.parse(bytes, &state, limits: limits, authenticated: authenticated)
+            }
+            input.consume(upTo: state.offset)
+            progress = state
+            return command
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    /// Where the parser stands inside the current command.
+    private struct Progress: Sendable {
+        /// Index of the first unconsumed byte.
+        var offset = 0
+        /// Bulk arguments still expected by the current multibulk; 0 between commands.
+        var argumentsLeft = 0
+        /// Length of the bulk argument whose header was read, or -1.
+        var bulkLength = -1
+        /// Arguments of the current multibulk read so far.
+        var arguments: [[UInt8]] = []
+        /// Bytes consumed by the current, still incomplete, command.
+        var commandBytes = 0
+    }
+
+    private static func parse(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ state: inout Progress,
+        limits: RESPLimits,
+        authenticated: Bool
+    ) throws(RESPProtocolError) -> [[UInt8]]? {
+        let end = bytes.count
+        while true {
+            if state.argumentsLeft == 0 {
+                // At a command boundary.
+                let start = state.offset
+                guard start < end else { return nil }
+                if bytes[start] != ASCII.star {
+                    guard let (arguments, next) = try parseInline(bytes, at: start, limits: limits) else {
+                        return try incomplete(bytes, state, limits)
+                    }
+                    state.offset = next
+                    if arguments.isEmpty { continue }
+                    return arguments
+                }
+                guard let cr = try findHeaderEnd(bytes, at: start, limits: limits,
+                                                 tooLong: "too big mbulk count string") else {
+                    return try incomplete(bytes, state, limits)
+                }
+                guard let count = bytes.strictInt64(from: start + 1, to: cr),
+                      count <= Int64(Int32.max), count <= Int64(limits.maxMultibulkCount) else {
+                    if try hiddenByNul(bytes, start, cr, limits, tooLong: "too big mbulk count string") {
+                        return try incomplete(bytes, state, limits)
+                    }
+                    throw .protocolError("invalid multibulk length")
+                }
+                if !authenticated && count > 10 {
+                    throw .protocolError("unauthenticated multibulk length")
+                }
+                state.offset = cr + 2
+                if count <= 0 { continue }
+                state.argumentsLeft = Int(count)
+                state.bulkLength = -1
+                state.commandBytes = cr + 2 - start
+                state.arguments.reserveCapacity(min(Int(count), 1024))
+            }
+
+            while state.argumentsLeft > 0 {
+                if state.bulkLength < 0 {
+                    let start = state.offset
+                    guard let cr = try findHeaderEnd(bytes, at: start, limits: limits,
+                                                     tooLong: "too big bulk count string") else {
+                        return try incomplete(bytes, state, limits)
+                    }
+                    guard bytes[start] == ASCII.dollar,
+                          let length = bytes.strictInt64(from: start + 1, to: cr),
+                          length >= 0, length <= Int64(limits.maxBulkLength) else {
+                        if try hiddenByNul(bytes, start, cr, limits, tooLong: "too big bulk count string") {
+                            return try incomplete(bytes, state, limits)
+                        }
+                        if bytes[start] != ASCII.dollar {
+                            throw .protocolError("expected '$', got '\(printable(bytes[start]))'")
+                        }
+                        throw .protocolError("invalid bulk length")
+                    }
+                    if !authenticated && length > 16384 {
+                        throw .protocolError("unauthenticated bulk length")
+                    }
+                    state.commandBytes += cr + 2 - start
+                    if state.commandBytes + Int(length) + 2 > limits.maxQueryBuffer {
+                        throw .queryBufferLimit
+                    }
+                    state.offset = cr + 2
+                    state.bulkLength = Int(length)
+                }
+                let start = state.offset
+                guard end - start >= state.bulkLength + 2 else {
+                    return try incomplete(bytes, state, limits)
+                }
+                state.arguments.append(bytes.copyBytes(from: start, to: start + state.bulkLength))
+                state.offset = start + state.bulkLength + 2
+                state.commandBytes += state.bulkLength + 2
+                state.bulkLength = -1
+                state.argumentsLeft -= 1
+            }
+            let command = state.arguments
+            state.arguments = []
+            state.commandBytes = 0
+            return command
+        }
+    }
+
+    /// Finds the `\r` ending a `*` or `$` header line starting at `start`, and makes
+    /// sure one more byte (the `\n`) has arrived. Nil when the line is incomplete.
+    @inline(__always)
+    private static func findHeaderEnd(
+        _ bytes: UnsafeBufferPointer<UInt8>, at start: Int, limits: RESPLimits, tooLong: String
+    ) throws(RESPProtocolError) -> Int? {
+        let end = bytes.count
+        let window = start + min(end - start, limits.maxInlineLength + 1)
+        guard let cr = bytes.firstIndex(of: ASCII.cr, from: start, to: window) else {
+            if end - start > limits.maxInlineLength { throw .protocolError(tooLong) }
+            return nil
+        }
+        return cr + 1 < end ? cr : nil
+    }
+
+    /// Whether a NUL byte precedes the `\r` of a header line. redis-server finds
+    /// that `\r` with strchr, so for it such a line never ends: it waits for more
+    /// bytes until the line is too long. Checked only on the error path, since a
+    /// valid header has no NUL.
+    private static func hiddenByNul(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ cr: Int, _ limits: RESPLimits, tooLong: String
+    ) throws(RESPProtocolError) -> Bool {
+        guard bytes.firstIndex(of: ASCII.nul, from: start, to: cr) != nil else { return false }
+        if bytes.count - start > limits.maxInlineLength { throw .protocolError(tooLong) }
+        return true
+    }
+
+    /// The byte as it appears in redis-server's error reply, where \r and \n become spaces.
+    private static func printable(_ byte: UInt8) -> Character {
+        byte == ASCII.cr || byte == ASCII.lf ? " " : Character(Unicode.Scalar(byte))
+    }
+
+    /// Returns nil for "need more bytes", unless the incomplete command has
+    /// already outgrown the query buffer cap.
+    @inline(__always)
+    private static func incomplete(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ state: Progress, _ limits: RESPLimits
+    ) throws(RESPProtocolError) -> [[UInt8]]? {
+        if state.commandBytes + (bytes.count - state.offset) > limits.maxQueryBuffer {
+            throw .queryBufferLimit
+        }
+        return nil
+    }
+
+    /// Reads one inline command line at `start`. Returns its arguments (empty for
+    /// a blank line) and the offset after its newline, or nil if the line is incomplete.
+    private static func parseInline(
+        _ bytes: UnsafeBufferPointer<UInt8>, at start: Int, limits: RESPLimits
+    ) throws(RESPProtocolError) -> ([[UInt8]], Int)? {
+        let end = bytes.count
+        let window = start + min(end - start, limits.maxInlineLength + 1)
+        var found = bytes.firstIndex(of: ASCII.lf, from: start, to: window)
+        if let newline = found, bytes.firstIndex(of: ASCII.nul, from: start, to: newline) != nil {
+            found = nil  // redis-server looks for the newline with strchr: a NUL hides it
+        }
+        guard let newline = found else {
+            if end - start > limits.maxInlineLength {
+                throw .protocolError("too big inline request")
+            }
+            return nil
+        }
+        var lineEnd = newline
+        if lineEnd > start && bytes[lineEnd - 1] == ASCII.cr { lineEnd -= 1 }
+        guard let arguments = InlineSplitter.split(bytes, from: start, to: lineEnd) else {
+            throw .protocolError("unbalanced quotes in request")
+        }
+        return (arguments, newline + 1)
+    }
+}
