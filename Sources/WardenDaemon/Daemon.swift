@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import EventLoop
 import RESP
 import SentinelCore
@@ -27,6 +28,7 @@ public final class Daemon: @unchecked Sendable {
     var tickTimer: TimerID?
     var random = SystemRandomNumberGenerator()
     var shuttingDown = false
+    var signalSources: [DispatchSourceSignal] = []
     /// Connect timeout for links to instances.
     static let connectTimeoutMs: Int64 = 1000
 

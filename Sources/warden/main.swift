@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import EventLoop
 import SentinelCore
 import WardenDaemon
@@ -35,7 +34,7 @@ case .run(let givenPath, let overrides, let testConfig):
     if !configPath.hasPrefix("/") {
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         if getcwd(&buf, buf.count) != nil {
-            configPath = String(cString: buf) + "/" + configPath
+            configPath = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + configPath
         }
     }
     let file = ConfigFile(path: configPath)
@@ -89,19 +88,7 @@ case .run(let givenPath, let overrides, let testConfig):
         fail("Could not create server TCP listening socket on port \(config.port): \(error)")
     }
 
-    // SIGTERM / SIGINT: persist, close links and exit 0.
-    var signalSources: [DispatchSourceSignal] = []
-    for sig in [SIGTERM, SIGINT] {
-        signal(sig, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-        let name = sig == SIGTERM ? "Received SIGTERM scheduling shutdown" : "Received SIGINT scheduling shutdown"
-        source.setEventHandler {
-            loop.execute { sentinel.shutdown(reason: name) }
-        }
-        source.resume()
-        signalSources.append(source)
-    }
-
+    sentinel.installShutdownSignals()
     loop.run()
     if let pidfile = config.pidfile { unlink(pidfile) }
     exit(0)

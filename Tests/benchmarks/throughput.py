@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Request throughput: warden vs redis-sentinel, side by side in one run.
+
+Both sentinels monitor the same redis-server master. redis-benchmark sends
+`SENTINEL get-master-addr-by-name mymaster` with 50 clients, without and with a
+pipeline of 16; the runs alternate between the two binaries and the median of
+each is compared.
+
+    python3 Tests/benchmarks/throughput.py [--rounds 3] [--requests 200000]
+
+Uses the release build of warden (`swift build -c release`) unless WARDEN_BIN is set.
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "Tests" / "integration"))
+os.environ.setdefault("WARDEN_BIN", str(ROOT / ".build" / "release" / "warden"))
+
+import harness  # noqa: E402
+
+COMMAND = ["SENTINEL", "get-master-addr-by-name", "mymaster"]
+
+
+def requests_per_second(port: int, clients: int, requests: int, pipeline: int) -> float:
+    out = subprocess.run(
+        ["redis-benchmark", "-h", harness.HOST, "-p", str(port), "-c", str(clients),
+         "-n", str(requests), "-P", str(pipeline), "-q", *COMMAND],
+        capture_output=True, text=True, timeout=300, check=True).stdout
+    # -q prints progress with \r, then "<cmd>: N requests per second, p50=..."
+    match = re.findall(r"([\d.]+) requests per second", out)
+    if not match:
+        raise RuntimeError(f"unexpected redis-benchmark output: {out!r}")
+    return float(match[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=200_000)
+    parser.add_argument("--clients", type=int, default=50)
+    args = parser.parse_args()
+
+    master = harness.RedisServer().start()
+    monitor = harness.Monitor(port=master.port, quorum=2, down_after_ms=30000)
+    sentinels = {
+        "warden": harness.Sentinel(masters=[monitor], binary=harness.WARDEN_BIN).start(),
+        "redis-sentinel": harness.Sentinel(masters=[monitor], binary=harness.REFERENCE_BIN).start(),
+    }
+    try:
+        for name, s in sentinels.items():
+            harness.wait_until(lambda s=s: s.cmd(*COMMAND) is not None, 10, message=f"{name} answers")
+        results: dict[tuple[str, int], list[float]] = {}
+        for pipeline in (1, 16):
+            requests = args.requests * (4 if pipeline > 1 else 1)
+            for _ in range(args.rounds):
+                for name, s in sentinels.items():
+                    rps = requests_per_second(s.port, args.clients, requests, pipeline)
+                    results.setdefault((name, pipeline), []).append(rps)
+        print(f"redis-benchmark -c {args.clients} {' '.join(COMMAND)}; median of {args.rounds} alternating runs")
+        print("| mode | warden req/s | redis-sentinel req/s | warden / redis-sentinel |")
+        print("|---|---|---|---|")
+        for pipeline in (1, 16):
+            w = statistics.median(results[("warden", pipeline)])
+            r = statistics.median(results[("redis-sentinel", pipeline)])
+            mode = "no pipeline" if pipeline == 1 else f"-P {pipeline}"
+            print(f"| {mode} | {w:,.0f} | {r:,.0f} | {w / r:.2f} |")
+    finally:
+        for s in sentinels.values():
+            s.stop()
+        master.stop()
+
+
+if __name__ == "__main__":
+    main()
