@@ -91,7 +91,7 @@ extension ClientServer {
         case .command:
             command(s, args)
         case .info:
-            s.reply(.verbatim(format: "txt", text: Array(info(args.dropFirst().map { $0.lowercased() }).utf8)))
+            s.reply(.bulk(info(args.dropFirst().map { $0.lowercased() })))
         case .acl:
             acl(s, args)
         case .role:
@@ -218,7 +218,6 @@ extension ClientServer {
             RESPPair(.bulk("proto"), .integer(Int64(version.rawValue))),
             RESPPair(.bulk("id"), .integer(Int64(s.id))),
             RESPPair(.bulk("mode"), .bulk("sentinel")),
-            RESPPair(.bulk("role"), .bulk("master")),
             RESPPair(.bulk("modules"), .array([])),
         ]))
     }
