@@ -1,0 +1,105 @@
+# shellcheck shell=bash
+# Installs what Warden's scripts need, only when it is missing.
+# Sourced by Tests/run.sh and deploy/demo.sh; it only defines functions.
+#
+#   ensure_swift                     put /opt/swift/usr/bin on PATH if swift is not found
+#   ensure_redis                     redis-server, redis-sentinel, redis-cli (Debian packages)
+#   ensure_python_test_deps VENV     sets WARDEN_PYTHON to a python3 with redis>=5 and pytest,
+#                                    creating a virtualenv at VENV if the system one lacks them
+#
+# Installing the Debian packages may start the distribution's own redis-server (6379)
+# and redis-sentinel (26379) services. Nothing here uses those ports, so they are left
+# alone.
+
+# Print a step heading.
+say() {
+    if [ -t 1 ]; then
+        printf '\033[1m==> %s\033[0m\n' "$*"
+    else
+        printf '==> %s\n' "$*"
+    fi
+}
+
+# Run a command as root: directly when we are root, through sudo otherwise.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        echo "error: need root (or sudo) to run: $*" >&2
+        return 1
+    fi
+}
+
+_warden_apt_updated=no
+
+# apt-get install the given packages, running apt-get update once first.
+apt_install() {
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "error: apt-get not found; please install these packages yourself: $*" >&2
+        return 1
+    fi
+    if [ "$_warden_apt_updated" = no ]; then
+        say "apt-get update"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || return
+        _warden_apt_updated=yes
+    fi
+    say "apt-get install $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+}
+
+ensure_swift() {
+    if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+        PATH="/opt/swift/usr/bin:$PATH"
+        export PATH
+    fi
+    if ! command -v swift >/dev/null 2>&1; then
+        echo "error: swift not found (looked on PATH and in /opt/swift/usr/bin); install Swift 6 first" >&2
+        return 1
+    fi
+}
+
+ensure_redis() {
+    if command -v redis-server >/dev/null 2>&1 &&
+        command -v redis-sentinel >/dev/null 2>&1 &&
+        command -v redis-cli >/dev/null 2>&1; then
+        return 0
+    fi
+    apt_install redis-server redis-sentinel redis-tools
+}
+
+# True if the given python can import redis-py 5 or later (RESP3) and pytest.
+_python_has_test_deps() {
+    "$1" - <<'EOF' >/dev/null 2>&1
+import sys
+import pytest, redis
+sys.exit(0 if int(redis.__version__.split(".")[0]) >= 5 else 1)
+EOF
+}
+
+ensure_python_test_deps() {
+    local venv="$1"
+    if ! command -v python3 >/dev/null 2>&1; then
+        apt_install python3 || return
+    fi
+    if _python_has_test_deps python3; then
+        WARDEN_PYTHON=$(command -v python3)
+        return 0
+    fi
+    if [ -x "$venv/bin/python3" ] && _python_has_test_deps "$venv/bin/python3"; then
+        WARDEN_PYTHON="$venv/bin/python3"
+        return 0
+    fi
+    # A virtualenv rather than the system python: Debian 12 refuses `pip install`
+    # into it (PEP 668), and the Debian python3-redis is too old for RESP3.
+    say "creating a Python virtualenv with redis and pytest in $venv"
+    rm -rf "$venv"
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+        rm -rf "$venv"
+        apt_install python3-venv || return
+        python3 -m venv "$venv" || return
+    fi
+    "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check 'redis>=5' pytest || return
+    WARDEN_PYTHON="$venv/bin/python3"
+}
