@@ -137,8 +137,7 @@ extension Sentinel {
         case "sentinels": return withMaster(args[2]) { m in .array(m.sentinels.map(instanceReply)) }
         case "myid": return .bulk(myID)
         case "get-master-addr-by-name":
-            guard let m = master(named: args[2]) else { return .array(nil) }
-            let a = currentMasterAddress(m)
+            guard let a = masterAddress(named: args[2]) else { return .array(nil) }
             return .array([.bulk(a.host), .bulk(String(a.port))])
         case "is-master-down-by-addr": return isMasterDownCommand(args)
         case "ckquorum": return withMaster(args[2], checkQuorum)
@@ -658,5 +657,13 @@ extension Sentinel {
     /// Redis quotes at most 128 bytes of a user's argument in an error.
     static func clip(_ s: String) -> String {
         s.utf8.count <= 128 ? s : String(decoding: s.utf8.prefix(128), as: UTF8.self)
+    }
+}
+
+extension Sentinel {
+    /// What GET-MASTER-ADDR-BY-NAME answers for `name` (nil: no such master).
+    /// The driver's fast path for the most frequent client request uses it.
+    public func masterAddress(named name: String) -> Address? {
+        master(named: name).map(currentMasterAddress)
     }
 }

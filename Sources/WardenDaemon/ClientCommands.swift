@@ -34,8 +34,49 @@ enum ClientCommand: String, CaseIterable {
 
 extension ClientServer {
 
-    func execute(_ s: ClientSession, _ raw: [[UInt8]]) {
-        let now = EventLoop.wallClockMs()
+    /// The hot path: `SENTINEL GET-MASTER-ADDR-BY-NAME name`, what every client
+    /// asks, answered without building intermediate values. The address itself
+    /// comes from the core, as for any other command. Returns false for anything
+    /// else (or a client that must authenticate or is in RESP2 Pub/Sub mode).
+    func answerMasterAddressQuickly(_ s: ClientSession, _ raw: [[UInt8]]) -> Bool {
+        guard raw.count == 3, s.authenticated, s.version == .resp3 || s.subscriptionCount == 0,
+              Self.equalsLowercased(raw[0], Self.sentinelWord),
+              Self.equalsLowercased(raw[1], Self.getMasterAddrWord) else { return false }
+        s.lastCommand = "sentinel|get-master-addr-by-name"
+        let name = String(decoding: raw[2], as: UTF8.self)
+        guard let address = daemon.core.masterAddress(named: name) else {
+            s.out.append(contentsOf: s.version == .resp3 ? Self.resp3Null : Self.resp2NullArray)
+            return true
+        }
+        if let cached = masterAddressReplies[name], cached.address == address {
+            s.out.append(contentsOf: cached.reply)
+        } else {
+            // The same bytes in RESP2 and RESP3: an array of two bulk strings.
+            let reply = RESPEncoder.encode(.array([.bulk(address.host), .bulk(String(address.port))]), version: .resp2)
+            if masterAddressReplies.count > 1024 { masterAddressReplies.removeAll() }
+            masterAddressReplies[name] = (address, reply)
+            s.out.append(contentsOf: reply)
+        }
+        return true
+    }
+
+    static let sentinelWord = Array("sentinel".utf8)
+    static let getMasterAddrWord = Array("get-master-addr-by-name".utf8)
+    static let resp2NullArray = Array("*-1\r\n".utf8)
+    static let resp3Null = Array("_\r\n".utf8)
+
+    /// ASCII case-insensitive comparison against a lower-case word.
+    static func equalsLowercased(_ bytes: [UInt8], _ word: [UInt8]) -> Bool {
+        guard bytes.count == word.count else { return false }
+        for i in 0..<bytes.count {
+            var b = bytes[i]
+            if b >= 65 && b <= 90 { b += 32 }
+            if b != word[i] { return false }
+        }
+        return true
+    }
+
+    func execute(_ s: ClientSession, _ raw: [[UInt8]], now: Millis) {
         s.lastCommandAt = now
         guard let cmd = ClientCommand.lookup(raw[0]) else {
             let name = String(decoding: raw[0], as: UTF8.self)

@@ -50,6 +50,8 @@ final class ClientServer {
     var patternSubscribers: [ClientSession] = []
     var nextClientID: UInt64 = 2
     var stats = Stats()
+    /// GET-MASTER-ADDR-BY-NAME replies by master name, valid while the address is the same.
+    var masterAddressReplies: [String: (address: Address, reply: [UInt8])] = [:]
 
     /// Output buffer caps: Redis's pubsub class hard limit, and a cap for normal clients.
     static let pubsubOutputLimit = 32 * 1024 * 1024
@@ -116,11 +118,19 @@ final class ClientServer {
     }
 
     func read(_ s: ClientSession, _ bytes: UnsafeRawBufferPointer) {
-        s.parser.append(bytes)
+        // The parser and the output buffer are moved out of the session while a
+        // pipeline is processed: one exclusive access instead of one per command.
+        var parser = RESPRequestParser()
+        swap(&parser, &s.parser)
+        defer { swap(&parser, &s.parser) }
+        parser.append(bytes)
+        // One clock reading per read: a pipeline of commands shares it.
+        let now = EventLoop.wallClockMs()
+        var commands = 0
         while !s.closing {
             let args: [[UInt8]]?
             do {
-                args = try s.parser.next()
+                args = try parser.next()
             } catch {
                 if let text = error.replyText {
                     s.reply(.error(text))
@@ -130,9 +140,13 @@ final class ClientServer {
                 break
             }
             guard let args, !args.isEmpty else { break }
-            stats.commandsProcessed += 1
-            execute(s, args)
+            commands += 1
+            if !answerMasterAddressQuickly(s, args) {
+                execute(s, args, now: now)
+            }
         }
+        stats.commandsProcessed += commands
+        s.lastCommandAt = now
         flush(s)
     }
 

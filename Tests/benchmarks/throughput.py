@@ -27,7 +27,16 @@ import harness  # noqa: E402
 COMMAND = ["SENTINEL", "get-master-addr-by-name", "mymaster"]
 
 
-def requests_per_second(port: int, clients: int, requests: int, pipeline: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_benchmark(sentinel, clients: int, requests: int, pipeline: int) -> tuple[float, float]:
+    """(requests per second, server CPU microseconds per request)."""
+    port = sentinel.port
+    cpu_before = cpu_seconds(sentinel.pid)
     out = subprocess.run(
         ["redis-benchmark", "-h", harness.HOST, "-p", str(port), "-c", str(clients),
          "-n", str(requests), "-P", str(pipeline), "-q", *COMMAND],
@@ -36,7 +45,8 @@ def requests_per_second(port: int, clients: int, requests: int, pipeline: int) -
     match = re.findall(r"([\d.]+) requests per second", out)
     if not match:
         raise RuntimeError(f"unexpected redis-benchmark output: {out!r}")
-    return float(match[-1])
+    cpu_us = (cpu_seconds(sentinel.pid) - cpu_before) * 1e6 / requests
+    return float(match[-1]), cpu_us
 
 
 def main() -> None:
@@ -56,20 +66,25 @@ def main() -> None:
         for name, s in sentinels.items():
             harness.wait_until(lambda s=s: s.cmd(*COMMAND) is not None, 10, message=f"{name} answers")
         results: dict[tuple[str, int], list[float]] = {}
+        cpu: dict[tuple[str, int], list[float]] = {}
         for pipeline in (1, 16):
             requests = args.requests * (4 if pipeline > 1 else 1)
             for _ in range(args.rounds):
                 for name, s in sentinels.items():
-                    rps = requests_per_second(s.port, args.clients, requests, pipeline)
+                    rps, us = run_benchmark(s, args.clients, requests, pipeline)
                     results.setdefault((name, pipeline), []).append(rps)
+                    cpu.setdefault((name, pipeline), []).append(us)
         print(f"redis-benchmark -c {args.clients} {' '.join(COMMAND)}; median of {args.rounds} alternating runs")
-        print("| mode | warden req/s | redis-sentinel req/s | warden / redis-sentinel |")
-        print("|---|---|---|---|")
+        print("| mode | warden req/s | redis-sentinel req/s | warden / redis-sentinel "
+              "| warden CPU µs/req | redis-sentinel CPU µs/req |")
+        print("|---|---|---|---|---|---|")
         for pipeline in (1, 16):
             w = statistics.median(results[("warden", pipeline)])
             r = statistics.median(results[("redis-sentinel", pipeline)])
             mode = "no pipeline" if pipeline == 1 else f"-P {pipeline}"
-            print(f"| {mode} | {w:,.0f} | {r:,.0f} | {w / r:.2f} |")
+            wc = statistics.median(cpu[("warden", pipeline)])
+            rc = statistics.median(cpu[("redis-sentinel", pipeline)])
+            print(f"| {mode} | {w:,.0f} | {r:,.0f} | {w / r:.2f} | {wc:.2f} | {rc:.2f} |")
     finally:
         for s in sentinels.values():
             s.stop()

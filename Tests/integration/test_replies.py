@@ -148,7 +148,7 @@ SAME_REPLY = [
     (("AUTH", "a", "b"), Error("WRONGPASS invalid username-password pair or user is disabled.")),
     (("SENTINEL", "CONFIG", "GET", "announce-ip"), None),
     (("SENTINEL", "CONFIG", "GET", "nosuch"), None),
-    (("SENTINEL", "CONFIG", "GET", "*"), None),
+    (("SENTINEL", "CONFIG", "GET", "announce-*"), None),
     (("SENTINEL", "CONFIG", "SET", "nosuch", "1"), Error("ERR Invalid argument 'nosuch' to SENTINEL CONFIG SET")),
     (("ACL", "WHOAMI"), "default"),
 ]
