@@ -261,9 +261,7 @@ extension Sentinel {
         guard sendReplicaOf(r, nil) else { return }
         // Warden: ask for INFO right behind the transaction so the promotion is
         // seen one round trip later, not at the next periodic INFO.
-        if !r.commandLink.pending.contains(.info) {
-            send(r, [mapped(r, "INFO")], expect: .info)
-        }
+        requestInfo(r)
         emit(.notice, "+failover-state-wait-promotion", r)
         m.failoverState = .waitPromotion
         m.failoverStateChangeTime = now
@@ -273,9 +271,9 @@ extension Sentinel {
         if now - m.failoverStateChangeTime > failoverTimeout(m) {
             emit(.warning, "-failover-abort-slave-timeout", m)
             abortFailover(m)
-        } else if let r = m.promotedReplica, r.commandLink.connected, !r.commandLink.pending.contains(.info) {
+        } else if let r = m.promotedReplica {
             // Keep polling the promoted replica until it reports role:master.
-            send(r, [mapped(r, "INFO")], expect: .info)
+            requestInfo(r)
         }
     }
 
@@ -312,6 +310,7 @@ extension Sentinel {
                 r.reconfSentTime = now
                 emit(.notice, "+slave-reconf-sent", r)
                 inProgress += 1
+                requestInfo(r)
             }
         }
         failoverDetectEnd(m)

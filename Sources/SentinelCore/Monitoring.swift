@@ -99,9 +99,7 @@ extension Sentinel {
     /// Warden: the moment the master looks down, refresh what we know of its
     /// replicas (a failover will need it) and ask the peers at once.
     func masterWentSubjectivelyDown(_ m: Instance) {
-        for r in m.replicas where r.commandLink.connected && !r.commandLink.pending.contains(.info) {
-            send(r, [mapped(r, "INFO")], expect: .info)
-        }
+        m.replicas.forEach(requestInfo)
         askMasterStateToOtherSentinels(m, forced: true)
     }
 

@@ -330,6 +330,13 @@ public final class Sentinel {
         }
     }
 
+    /// Sends INFO now unless one is already on its way (Warden polls out of period
+    /// when a failover is waiting for news from an instance).
+    func requestInfo(_ ri: Instance) {
+        guard ri.commandLink.connected, !ri.commandLink.pending.contains(.info) else { return }
+        send(ri, [mapped(ri, "INFO")], expect: .info)
+    }
+
     func sendPing(_ ri: Instance) {
         guard send(ri, [mapped(ri, "PING")], expect: .ping) else { return }
         ri.lastPingTime = now
