@@ -315,9 +315,8 @@ public final class Sentinel {
 
         if !ri.isSentinel {
             let period = ri.isReplica ? timing.replicaInfoPeriod : timing.infoPeriod
-            if (ri.infoRefresh == 0 || now - ri.infoRefresh > period)
-                && !ri.commandLink.pending.contains(.info) {
-                send(ri, [mapped(ri, "INFO")], expect: .info)
+            if ri.infoRefresh == 0 || now - ri.infoRefresh > period {
+                requestInfo(ri)
             }
         }
         let pingPeriod = min(ri.downAfter, timing.pingPeriod)
