@@ -7,7 +7,13 @@
 /// - a quote may open in the middle of an argument (`a"b c"` is `ab c`), but a
 ///   closing quote must be followed by whitespace or the end of the line;
 /// - an unterminated quote makes the whole line invalid.
-enum InlineSplitter {
+public enum InlineSplitter {
+    /// The arguments of a whole line, or nil for unbalanced quotes. sentinel.conf
+    /// lines are split with the same rules.
+    public static func split(_ line: [UInt8]) -> [[UInt8]]? {
+        line.withUnsafeBufferPointer { split($0, from: 0, to: $0.count) }
+    }
+
     /// The arguments of `bytes[start..<end]`, or nil for unbalanced quotes.
     static func split(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> [[UInt8]]? {
         var arguments: [[UInt8]] = []

@@ -1,3 +1,5 @@
+import RESP
+
 /// A sentinel.conf (or command-line override) line that could not be accepted.
 ///
 /// `description` is the one-line form `file:line: reason`; `redisStyleReport`
@@ -520,75 +522,9 @@ public enum ConfigParser {
         byte == 0x20 || (0x09...0x0D).contains(byte)
     }
 
-    /// `sdssplitargs` on bytes. See `splitArguments(_:)`.
+    /// `sdssplitargs` on bytes (the rules RESP's inline commands use). See `splitArguments(_:)`.
     static func splitArgumentBytes<C: Collection>(_ line: C) -> [[UInt8]]? where C.Element == UInt8 {
-        let bytes = Array(line)
-        var result: [[UInt8]] = []
-        var i = 0
-        func at(_ k: Int) -> UInt8 { k < bytes.count ? bytes[k] : 0 }
-
-        while true {
-            while i < bytes.count, isCSpace(bytes[i]) { i += 1 }
-            if i >= bytes.count { return result }
-
-            var current: [UInt8] = []
-            var inDouble = false
-            var inSingle = false
-            var done = false
-            while !done {
-                let c = at(i)
-                if inDouble {
-                    if c == UInt8(ascii: "\\"), at(i + 1) == UInt8(ascii: "x"),
-                       let high = hexValue(at(i + 2)), let low = hexValue(at(i + 3)) {
-                        current.append(high * 16 + low)
-                        i += 3
-                    } else if c == UInt8(ascii: "\\"), at(i + 1) != 0 {
-                        i += 1
-                        switch at(i) {
-                        case UInt8(ascii: "n"): current.append(0x0A)
-                        case UInt8(ascii: "r"): current.append(0x0D)
-                        case UInt8(ascii: "t"): current.append(0x09)
-                        case UInt8(ascii: "b"): current.append(0x08)
-                        case UInt8(ascii: "a"): current.append(0x07)
-                        case let other: current.append(other)
-                        }
-                    } else if c == UInt8(ascii: "\"") {
-                        // A closing quote must be followed by a blank or the end.
-                        if at(i + 1) != 0 && !isCSpace(at(i + 1)) { return nil }
-                        done = true
-                    } else if c == 0 {
-                        return nil
-                    } else {
-                        current.append(c)
-                    }
-                } else if inSingle {
-                    if c == UInt8(ascii: "\\"), at(i + 1) == UInt8(ascii: "'") {
-                        i += 1
-                        current.append(UInt8(ascii: "'"))
-                    } else if c == UInt8(ascii: "'") {
-                        if at(i + 1) != 0 && !isCSpace(at(i + 1)) { return nil }
-                        done = true
-                    } else if c == 0 {
-                        return nil
-                    } else {
-                        current.append(c)
-                    }
-                } else {
-                    switch c {
-                    case 0x20, 0x0A, 0x0D, 0x09, 0:
-                        done = true
-                    case UInt8(ascii: "\""):
-                        inDouble = true
-                    case UInt8(ascii: "'"):
-                        inSingle = true
-                    default:
-                        current.append(c)
-                    }
-                }
-                if i < bytes.count { i += 1 }
-            }
-            result.append(current)
-        }
+        InlineSplitter.split(Array(line))
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {
