@@ -517,22 +517,8 @@ public enum ConfigParser {
         return bytes[start..<end]
     }
 
-    /// C's `isspace` in the C locale.
-    static func isCSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || (0x09...0x0D).contains(byte)
-    }
-
     /// `sdssplitargs` on bytes (the rules RESP's inline commands use). See `splitArguments(_:)`.
     static func splitArgumentBytes<C: Collection>(_ line: C) -> [[UInt8]]? where C.Element == UInt8 {
         InlineSplitter.split(Array(line))
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
