@@ -18,11 +18,14 @@ let package = Package(
         // One reactor thread on epoll: sockets, timers, buffered writes.
         .target(name: "EventLoop", dependencies: ["CSystem"]),
         // The daemon: drives SentinelCore with real sockets, serves clients, persists.
+        // Seeded, deterministic world of sentinels, fake Redis nodes, network and faults.
+        .target(name: "Simulation", dependencies: ["SentinelCore", "RESP"]),
         .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "EventLoop", "CSystem"]),
         .executableTarget(name: "warden", dependencies: ["WardenDaemon"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "RESP"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "SentinelCore", "RESP"]),
     ],
     swiftLanguageModes: [.v6]
 )
