@@ -174,12 +174,19 @@ public final class Instance {
         case .replica: flags = [.slave, .disconnected]
         case .sentinel: flags = [.sentinel, .disconnected]
         }
-        // As in Redis: count an instance we never reached as unanswered since now.
+        // As in Redis: count an instance we never reached as unanswered since now,
+        // and take its configured role as the one it reports until INFO says otherwise.
         activePingTime = now
         lastPongTime = now
         lastAvailableTime = now
+        lastHelloReceivedTime = now
         roleReportedTime = now
         replicaConfChangeTime = now
+        switch kind {
+        case .master: roleReported = .master
+        case .replica: roleReported = .replica
+        case .sentinel: roleReported = nil
+        }
     }
 
     var isMaster: Bool { kind == .master }

@@ -35,6 +35,10 @@ public final class Sentinel {
     var out: [Effect] = []
     var now: Millis = 0
     var needsMyIDPersist = false
+    /// Whether a path names an executable file: `SENTINEL SET notification-script`
+    /// and `client-reconfig-script` refuse others. The driver installs the real
+    /// check (access(2) with X_OK); the core itself does no I/O.
+    public var scriptIsExecutable: (String) -> Bool = { _ in true }
 
     struct LinkOwner {
         unowned let instance: Instance
@@ -200,7 +204,7 @@ public final class Sentinel {
             ri.pubsubLink.lastActivity = now
             ri.pubsubLink.localHost = localHost
             sendAuthIfNeeded(ri, id, pubsub: true)
-            send(ri, id, ["CLIENT", "SETNAME", clientName(pubsub: true)], expect: .discard, pubsub: true)
+            send(ri, id, [mapped(ri, "CLIENT"), "SETNAME", clientName(pubsub: true)], expect: .discard, pubsub: true)
             send(ri, id, [mapped(ri, "SUBSCRIBE"), helloChannel], expect: .discard, pubsub: true)
         } else {
             ri.commandLink.connected = true

@@ -32,17 +32,17 @@ public struct Timing: Equatable, Sendable {
     public init() {}
 
     /// The `SENTINEL DEBUG` parameter names, in the order Redis prints them.
-    public static let debugNames: [(String, WritableKeyPath<Timing, Millis>)] = [
+    public static let debugNames: [(String, WritableKeyPath<Timing, Millis> & Sendable)] = [
         ("info-period", \.infoPeriod),
         ("ping-period", \.pingPeriod),
         ("ask-period", \.askPeriod),
         ("publish-period", \.publishPeriod),
         ("default-down-after", \.defaultDownAfter),
+        ("default-failover-timeout", \.defaultFailoverTimeout),
         ("tilt-trigger", \.tiltTrigger),
         ("tilt-period", \.tiltPeriod),
         ("slave-reconf-timeout", \.slaveReconfTimeout),
         ("min-link-reconnect-period", \.minLinkReconnectPeriod),
-        ("default-failover-timeout", \.defaultFailoverTimeout),
         ("election-timeout", \.electionTimeout),
         ("script-max-runtime", \.scriptMaxRuntime),
         ("script-retry-delay", \.scriptRetryDelay),

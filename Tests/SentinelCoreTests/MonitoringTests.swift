@@ -1,0 +1,887 @@
+import Foundation
+import RESP
+import XCTest
+
+@testable import SentinelCore
+
+/// Drives a `Sentinel` the way the daemon does, without sockets: the test moves
+/// the clock, opens the links the core asks for, and answers the commands it
+/// sends, in order, as a fake Redis would.
+final class CoreRig {
+    static let myID = "0123456789abcdef0123456789abcdef01234567"
+    static let peerID = "fedcba9876543210fedcba9876543210fedcba98"
+    static let masterAddress = Address("127.0.0.1", 6379)
+    static let replicaAddress = Address("127.0.0.1", 6380)
+
+    let sentinel: Sentinel
+    private(set) var now: Millis
+    /// Commands sent on each open link and not answered yet, oldest first.
+    private(set) var unanswered: [LinkID: [[String]]] = [:]
+    /// Open links (asked for and not closed), in the order they were asked for.
+    private(set) var openLinks: [(id: LinkID, address: Address)] = []
+
+    /// A sentinel monitoring mymaster at 127.0.0.1:6379 with quorum 2 and a
+    /// 5000 ms down-after period, unless `configure` says otherwise.
+    init(now: Millis = 1_000_000, configure: (inout SentinelConfig) -> Void = { _ in }) {
+        var c = SentinelConfig()
+        c.myid = Self.myID
+        var m = MasterConfig(name: "mymaster", address: Self.masterAddress, quorum: 2)
+        m.downAfter = 5000
+        c.masters = [m]
+        configure(&c)
+        self.now = now
+        sentinel = Sentinel(config: c, seed: 42, now: now)
+        record(sentinel.start(now: now))
+    }
+
+    @discardableResult
+    func feed(_ input: Input) -> [Effect] {
+        let effects = sentinel.handle(input, now: now)
+        record(effects)
+        return effects
+    }
+
+    @discardableResult
+    func tick(at time: Millis) -> [Effect] {
+        now = time
+        return feed(.tick)
+    }
+
+    /// Ticks every `step` ms until `time` (inclusive), gathering the effects.
+    @discardableResult
+    func tick(until time: Millis, step: Millis = 100) -> [Effect] {
+        var effects: [Effect] = []
+        while now + step <= time { effects += tick(at: now + step) }
+        if now < time { effects += tick(at: time) }
+        return effects
+    }
+
+    func command(_ args: String...) -> (reply: RESPValue, effects: [Effect]) {
+        let result = sentinel.sentinelCommand(args, now: now)
+        record(result.effects)
+        return result
+    }
+
+    func record(_ effects: [Effect]) {
+        for e in effects {
+            switch e {
+            case .connect(let id, let address):
+                openLinks.append((id, address))
+                unanswered[id] = []
+            case .send(let id, let args):
+                unanswered[id, default: []].append(args)
+            case .close(let id):
+                openLinks.removeAll { $0.id == id }
+                unanswered[id] = nil
+            default:
+                break
+            }
+        }
+    }
+
+    /// The open command and Pub/Sub links to an address (the core asks for the
+    /// command link first).
+    func links(to address: Address) -> (command: LinkID, pubsub: LinkID?)? {
+        let ids = openLinks.filter { $0.address == address }.map(\.id)
+        guard let first = ids.first else { return nil }
+        return (first, ids.count > 1 ? ids[1] : nil)
+    }
+
+    @discardableResult
+    func connect(_ id: LinkID, localHost: String = "127.0.0.1") -> [Effect] {
+        feed(.connected(id, localHost: localHost))
+    }
+
+    /// Ticks so the links to `address` are asked for, and reports them up.
+    @discardableResult
+    func connectAll(to address: Address, localHost: String = "127.0.0.1") -> (command: LinkID, pubsub: LinkID?) {
+        if links(to: address) == nil { tick(at: now + 100) }
+        let l = links(to: address)!
+        connect(l.command, localHost: localHost)
+        if let p = l.pubsub { connect(p, localHost: localHost) }
+        return l
+    }
+
+    /// Answers every command waiting on the link, oldest first.
+    @discardableResult
+    func answer(_ id: LinkID, _ responder: ([String]) -> RESPValue) -> [Effect] {
+        let waiting = unanswered[id] ?? []
+        unanswered[id] = []
+        var effects: [Effect] = []
+        for args in waiting { effects += feed(.reply(id, responder(args))) }
+        return effects
+    }
+
+    /// A healthy Redis: PONG, the given INFO text, 1 subscriber, OK for the rest.
+    static func redis(info: String) -> ([String]) -> RESPValue {
+        { args in
+            switch args[0].uppercased() {
+            case "PING": return .simpleString("PONG")
+            case "INFO": return .bulk(info)
+            case "PUBLISH": return .integer(1)
+            default: return .ok
+            }
+        }
+    }
+
+    /// A master at 6379 with its links up and its first INFO (one replica) answered.
+    @discardableResult
+    func bringUpMaster(info: String = CapturedInfo.master) -> (command: LinkID, pubsub: LinkID?) {
+        let l = connectAll(to: Self.masterAddress)
+        tick(at: now + 100)
+        answer(l.command, Self.redis(info: info))
+        return l
+    }
+
+    /// The replica at 6380 discovered, connected, and its INFO answered.
+    @discardableResult
+    func bringUpReplica(info: String = CapturedInfo.replica) -> (command: LinkID, pubsub: LinkID?) {
+        let l = connectAll(to: Self.replicaAddress)
+        tick(at: now + 100)
+        answer(l.command, Self.redis(info: info))
+        return l
+    }
+
+    var master: Instance { sentinel.master(named: "mymaster")! }
+}
+
+/// The events among the effects, as Redis logs them (`+sdown master mymaster ...`).
+func eventLines(_ effects: [Effect]) -> [String] {
+    effects.compactMap { if case .event(let e) = $0 { return e.description } else { return nil } }
+}
+
+/// The commands the effects send on one link, in order.
+func sentCommands(_ effects: [Effect], on link: LinkID) -> [[String]] {
+    effects.compactMap { if case .send(link, let args) = $0 { return args } else { return nil } }
+}
+
+/// A hello from a peer sentinel at 127.0.0.1:`port` about mymaster.
+func peerHello(from runID: String = CoreRig.peerID, port: Int = 26380, epoch: UInt64,
+               master: Address = CoreRig.masterAddress, configEpoch: UInt64) -> String {
+    "127.0.0.1,\(port),\(runID),\(epoch),mymaster,\(master.host),\(master.port),\(configEpoch)"
+}
+
+/// Monitoring with an injected clock: links and handshakes, discovery from INFO,
+/// SDOWN timing, hellos and epochs, address switches, reboots, TILT, role changes.
+final class MonitoringTests: XCTestCase {
+    let master = CoreRig.masterAddress
+    let replica = CoreRig.replicaAddress
+
+    // MARK: - Links
+
+    func testConnectsCommandAndPubSubLinksAndHandshakes() {
+        let rig = CoreRig { $0.masters[0].authPass = "s3cret" }
+        let e = rig.tick(at: rig.now + 100)
+        let connects = e.compactMap { effect -> Address? in
+            if case .connect(_, let a) = effect { return a } else { return nil }
+        }
+        XCTAssertEqual(connects, [master, master])
+        let (cmd, pubsub) = rig.links(to: master)!
+        XCTAssertTrue(rig.master.flags.contains(.disconnected))
+
+        XCTAssertEqual(sentCommands(rig.connect(cmd), on: cmd), [
+            ["AUTH", "s3cret"],
+            ["CLIENT", "SETNAME", "sentinel-01234567-cmd"],
+            ["PING"],
+        ])
+        XCTAssertTrue(rig.master.flags.contains(.disconnected), "Pub/Sub link still down")
+        XCTAssertEqual(sentCommands(rig.connect(pubsub!), on: pubsub!), [
+            ["AUTH", "s3cret"],
+            ["CLIENT", "SETNAME", "sentinel-01234567-pubsub"],
+            ["SUBSCRIBE", "__sentinel__:hello"],
+        ])
+        XCTAssertFalse(rig.master.flags.contains(.disconnected))
+    }
+
+    func testHandshakeWithoutPasswordAndWithUser() {
+        let plain = CoreRig()
+        plain.tick(at: plain.now + 100)
+        let l = plain.links(to: master)!
+        XCTAssertEqual(sentCommands(plain.connect(l.command), on: l.command),
+                       [["CLIENT", "SETNAME", "sentinel-01234567-cmd"], ["PING"]])
+
+        let acl = CoreRig {
+            $0.masters[0].authUser = "sentinel"
+            $0.masters[0].authPass = "pw"
+        }
+        acl.tick(at: acl.now + 100)
+        let cmd = acl.links(to: master)!.command
+        XCTAssertEqual(sentCommands(acl.connect(cmd), on: cmd).first, ["AUTH", "sentinel", "pw"])
+    }
+
+    func testRenamedCommandsAreSentUnderTheirNewNames() {
+        let rig = CoreRig { $0.masters[0].renamedCommands = [(original: "ping", renamed: "SECRET-PING")] }
+        rig.tick(at: rig.now + 100)
+        let cmd = rig.links(to: master)!.command
+        XCTAssertEqual(sentCommands(rig.connect(cmd), on: cmd).last, ["SECRET-PING"])
+    }
+
+    func testReconnectsAfterDisconnection() {
+        let rig = CoreRig()
+        let l = rig.bringUpMaster()
+        XCTAssertFalse(rig.master.flags.contains(.disconnected))
+
+        XCTAssertEqual(rig.feed(.disconnected(l.command)), [])
+        XCTAssertTrue(rig.master.flags.contains(.disconnected))
+        let e = rig.tick(at: rig.now + 100)
+        let reopened = e.compactMap { effect -> LinkID? in
+            if case .connect(let id, self.master) = effect { return id } else { return nil }
+        }
+        XCTAssertEqual(reopened.count, 1, "only the command link was lost")
+        XCTAssertNotEqual(reopened.first, l.command)
+        XCTAssertEqual(sentCommands(rig.connect(reopened[0]), on: reopened[0]),
+                       [["CLIENT", "SETNAME", "sentinel-01234567-cmd"], ["PING"]])
+        XCTAssertFalse(rig.master.flags.contains(.disconnected))
+        // A reply on the dead link is ignored.
+        XCTAssertEqual(rig.feed(.reply(l.command, .simpleString("PONG"))), [])
+    }
+
+    // MARK: - INFO
+
+    func testReplicaDiscoveredFromInfo() {
+        let rig = CoreRig()
+        let l = rig.connectAll(to: master)
+        let e1 = rig.tick(at: rig.now + 100)
+        XCTAssertTrue(sentCommands(e1, on: l.command).contains(["INFO"]))
+        let e = rig.answer(l.command, CoreRig.redis(info: CapturedInfo.master))
+        XCTAssertEqual(eventLines(e), ["+slave slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379"])
+        XCTAssertTrue(e.contains(.persist))
+        XCTAssertEqual(rig.master.runID, "a56f1346d9330edf3015bf2a5a80b53885494c0d")
+        XCTAssertEqual(rig.sentinel.configSnapshot().masters[0].knownReplicas, [replica])
+
+        // The next tick opens links to the new replica; its INFO fills in its state.
+        rig.bringUpReplica()
+        let r = rig.master.replicas[0]
+        XCTAssertEqual(r.replicaMasterHost, "127.0.0.1")
+        XCTAssertEqual(r.replicaMasterPort, 6379)
+        XCTAssertTrue(r.replicaMasterLinkUp)
+        XCTAssertEqual(r.replicaReplOffset, 47995)
+        XCTAssertEqual(r.replicaPriority, 100)
+
+        // The same INFO again adds nothing.
+        rig.sentinel.timing.infoPeriod = 500
+        rig.tick(at: rig.now + 600)
+        XCTAssertEqual(eventLines(rig.answer(l.command, CoreRig.redis(info: CapturedInfo.master))), [])
+    }
+
+    func testRebootDetectedFromChangedRunID() {
+        let rig = CoreRig()
+        let l = rig.bringUpMaster()
+        rig.sentinel.timing.infoPeriod = 500
+        rig.tick(at: rig.now + 600)
+        let rebooted = CapturedInfo.master.replacingOccurrences(
+            of: "run_id:a56f1346d9330edf3015bf2a5a80b53885494c0d", with: "run_id:1111111111111111111111111111111111111111")
+        let e = rig.answer(l.command, CoreRig.redis(info: rebooted))
+        XCTAssertEqual(eventLines(e), ["+reboot master mymaster 127.0.0.1 6379"])
+        XCTAssertEqual(rig.master.runID, "1111111111111111111111111111111111111111")
+    }
+
+    func testRoleChangeEvents() {
+        let rig = CoreRig()
+        let l = rig.bringUpMaster()
+        rig.sentinel.timing.infoPeriod = 500
+        rig.tick(at: rig.now + 600)
+        let demoted = CapturedInfo.master.replacingOccurrences(
+            of: "role:master", with: "role:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:6380\r\nmaster_link_status:up")
+        XCTAssertEqual(eventLines(rig.answer(l.command, CoreRig.redis(info: demoted))),
+                       ["-role-change master mymaster 127.0.0.1 6379 new reported role is slave"])
+        rig.tick(at: rig.now + 600)
+        XCTAssertEqual(eventLines(rig.answer(l.command, CoreRig.redis(info: CapturedInfo.master))),
+                       ["+role-change master mymaster 127.0.0.1 6379 new reported role is master"])
+
+        // A replica's first INFO matches its configured role: no event.
+        let r = rig.connectAll(to: replica)
+        rig.tick(at: rig.now + 100)
+        XCTAssertEqual(eventLines(rig.answer(r.command, CoreRig.redis(info: CapturedInfo.replica))), [])
+        rig.sentinel.timing.replicaInfoPeriod = 500
+        rig.tick(at: rig.now + 600)
+        let promoted = CapturedInfo.replica.replacingOccurrences(of: "role:slave", with: "role:master")
+        XCTAssertEqual(eventLines(rig.answer(r.command, CoreRig.redis(info: promoted))),
+                       ["-role-change slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379 new reported role is master"])
+    }
+
+    // MARK: - SDOWN
+
+    func testSubjectivelyDownExactlyAfterDownAfterPeriod() throws {
+        let rig = CoreRig()
+        let l = rig.bringUpMaster(info: CapturedInfo.masterWithoutReplicas)
+        // Everything answered; the next ping goes out on this tick and is never answered.
+        let e = rig.tick(at: rig.now + 200)
+        XCTAssertTrue(sentCommands(e, on: l.command).contains(["PING"]))
+        let pingSent = rig.now
+
+        XCTAssertEqual(eventLines(rig.tick(until: pingSent + 5000, step: 500)), [])
+        XCTAssertFalse(rig.master.flags.contains(.sDown))
+        XCTAssertEqual(eventLines(rig.tick(at: pingSent + 5001)), ["+sdown master mymaster 127.0.0.1 6379"])
+        XCTAssertTrue(rig.master.flags.contains(.sDown))
+        XCTAssertEqual(eventLines(rig.tick(at: pingSent + 5100)), [], "+sdown is not repeated")
+
+        // A valid reply (here LOADING, which counts) ends it at the next tick.
+        rig.answer(l.command) { args in
+            args[0] == "PING" ? .error("LOADING Redis is loading the dataset in memory") : .ok
+        }
+        XCTAssertEqual(eventLines(rig.tick(at: rig.now + 100)), ["-sdown master mymaster 127.0.0.1 6379"])
+        XCTAssertFalse(rig.master.flags.contains(.sDown))
+    }
+
+    func testInvalidPingReplyDoesNotCount() {
+        let rig = CoreRig()
+        let l = rig.bringUpMaster(info: CapturedInfo.masterWithoutReplicas)
+        rig.tick(at: rig.now + 200)
+        let pingSent = rig.now
+        // Errors other than LOADING / MASTERDOWN are answers, but not valid ones.
+        for t in stride(from: pingSent + 500, through: pingSent + 5000, by: 500) {
+            rig.tick(at: t)
+            rig.answer(l.command) { _ in .error("ERR something is wrong") }
+        }
+        XCTAssertEqual(eventLines(rig.tick(at: pingSent + 5001)), ["+sdown master mymaster 127.0.0.1 6379"])
+    }
+
+    func testNeverReachedMasterIsDownAfterThePeriod() {
+        let rig = CoreRig()
+        let start = rig.now
+        XCTAssertEqual(eventLines(rig.tick(until: start + 5000, step: 1000)), [])
+        XCTAssertEqual(eventLines(rig.tick(at: start + 5001)), ["+sdown master mymaster 127.0.0.1 6379"])
+    }
+
+    // MARK: - Hellos
+
+    func testHelloAddsSentinelAndAdoptsEpoch() {
+        let rig = CoreRig()
+        let e = rig.feed(.helloPublished(peerHello(epoch: 5, configEpoch: 0)))
+        XCTAssertEqual(eventLines(e), [
+            "+sentinel sentinel \(CoreRig.peerID) 127.0.0.1 26380 @ mymaster 127.0.0.1 6379",
+            "+new-epoch 5",
+        ])
+        XCTAssertTrue(e.contains(.persist))
+        XCTAssertEqual(rig.sentinel.currentEpoch, 5)
+        XCTAssertEqual(rig.master.sentinels.map(\.runID), [CoreRig.peerID])
+        XCTAssertEqual(rig.sentinel.configSnapshot().masters[0].knownSentinels,
+                       [KnownSentinel(address: Address("127.0.0.1", 26380), runID: CoreRig.peerID)])
+
+        // The same hello again changes nothing; a lower epoch is not adopted.
+        XCTAssertEqual(eventLines(rig.feed(.helloPublished(peerHello(epoch: 5, configEpoch: 0)))), [])
+        XCTAssertEqual(eventLines(rig.feed(.helloPublished(peerHello(epoch: 2, configEpoch: 0)))), [])
+        XCTAssertEqual(rig.sentinel.currentEpoch, 5)
+
+        // Peer sentinels get a command link only.
+        let opened = rig.tick(at: rig.now + 100).compactMap { effect -> Address? in
+            if case .connect(_, let a) = effect, a.port == 26380 { return a } else { return nil }
+        }
+        XCTAssertEqual(opened, [Address("127.0.0.1", 26380)])
+    }
+
+    func testHelloWithNewerConfigSwitchesMaster() {
+        let rig = CoreRig()
+        let l = rig.bringUpMaster()
+        let message = RESPValue.push([
+            .bulk("message"), .bulk("__sentinel__:hello"),
+            .bulk(peerHello(epoch: 3, master: replica, configEpoch: 3)),
+        ])
+        let e = rig.feed(.reply(l.pubsub!, message))
+        XCTAssertEqual(eventLines(e), [
+            "+sentinel sentinel \(CoreRig.peerID) 127.0.0.1 26380 @ mymaster 127.0.0.1 6379",
+            "+new-epoch 3",
+            "+config-update-from sentinel \(CoreRig.peerID) 127.0.0.1 26380 @ mymaster 127.0.0.1 6379",
+            "+switch-master mymaster 127.0.0.1 6379 127.0.0.1 6380",
+            "+slave slave 127.0.0.1:6379 127.0.0.1 6379 @ mymaster 127.0.0.1 6380",
+        ])
+        XCTAssertTrue(e.contains(.persist))
+        XCTAssertTrue(e.contains(.close(l.command)), "links to the old address are dropped")
+        XCTAssertEqual(rig.master.address, replica)
+        XCTAssertEqual(rig.master.configEpoch, 3)
+        XCTAssertEqual(rig.master.replicas.map(\.address), [master])
+        XCTAssertEqual(rig.master.sentinels.count, 1, "the switch keeps the known sentinels")
+
+        // An older config epoch for yet another address is ignored.
+        let stale = rig.feed(.helloPublished(peerHello(epoch: 3, master: master, configEpoch: 2)))
+        XCTAssertEqual(eventLines(stale), [])
+        XCTAssertEqual(rig.master.address, replica)
+    }
+
+    func testOwnHelloIsIgnored() {
+        let rig = CoreRig()
+        let l = rig.bringUpMaster()
+        let own = peerHello(from: CoreRig.myID, epoch: 9, master: replica, configEpoch: 9)
+        XCTAssertEqual(rig.feed(.helloPublished(own)), [])
+        let message = RESPValue.array([.bulk("message"), .bulk("__sentinel__:hello"), .bulk(own)])
+        XCTAssertEqual(rig.feed(.reply(l.pubsub!, message)), [])
+        XCTAssertEqual(rig.sentinel.currentEpoch, 0)
+        XCTAssertTrue(rig.master.sentinels.isEmpty)
+        XCTAssertEqual(rig.master.address, master)
+    }
+
+    func testPublishesHelloOnConnectedLinks() {
+        let rig = CoreRig()
+        let l = rig.connectAll(to: master, localHost: "127.0.0.9")
+        let e = rig.tick(at: rig.now + 100)
+        XCTAssertTrue(sentCommands(e, on: l.command).contains(
+            ["PUBLISH", "__sentinel__:hello", "127.0.0.9,26379,\(CoreRig.myID),0,mymaster,127.0.0.1,6379,0"]))
+    }
+
+    // MARK: - TILT
+
+    func testTiltOnClockJumpSuppressesSDownUntilTiltPeriodEnds() {
+        let rig = CoreRig()
+        rig.bringUpMaster(info: CapturedInfo.masterWithoutReplicas)
+        let jumped = rig.now + 3000
+        XCTAssertEqual(eventLines(rig.tick(at: jumped)), ["+tilt #tilt mode entered"])
+        XCTAssertTrue(rig.sentinel.tilt)
+        XCTAssertTrue(rig.sentinel.infoSentinelSection(now: jumped + 4500).contains(
+            "sentinel_tilt:1\r\nsentinel_tilt_since_seconds:4\r\n"))
+
+        // The master stops answering; in TILT it is watched but never declared down.
+        XCTAssertEqual(eventLines(rig.tick(until: jumped + 29_999, step: 1000)), [])
+        XCTAssertFalse(rig.master.flags.contains(.sDown))
+        // While in TILT, peers are told the master is fine.
+        XCTAssertEqual(rig.sentinel.isMasterDownByAddr(host: "127.0.0.1", port: 6379, requestEpoch: 0, runID: "*"),
+                       .array([.integer(0), .bulk("*"), .integer(0)]))
+
+        XCTAssertEqual(eventLines(rig.tick(at: jumped + 30_000)),
+                       ["-tilt #tilt mode exited", "+sdown master mymaster 127.0.0.1 6379"])
+        XCTAssertFalse(rig.sentinel.tilt)
+    }
+
+    func testBackwardsClockEntersTilt() {
+        let rig = CoreRig()
+        rig.tick(at: rig.now + 100)
+        XCTAssertEqual(eventLines(rig.tick(at: rig.now - 50)), ["+tilt #tilt mode entered"])
+    }
+}
+
+/// INFO replies captured from redis-server 7.0.15 (a master and its replica; the
+/// ports renumbered to 6379 and 6380).
+enum CapturedInfo {
+    /// The literal's lines joined with CRLF, as INFO sends them.
+    private static func crlf(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// The master's INFO with no replica attached.
+    static let masterWithoutReplicas = master.replacingOccurrences(
+        of: "connected_slaves:1\r\nslave0:ip=127.0.0.1,port=6380,state=online,offset=47861,lag=0\r\n",
+        with: "connected_slaves:0\r\n")
+
+    static let master = crlf("""
+        # Server
+        redis_version:7.0.15
+        redis_git_sha1:00000000
+        redis_git_dirty:0
+        redis_build_id:ae4d7c971a948f0
+        redis_mode:standalone
+        os:Linux 6.18.44-fc-v669 x86_64
+        arch_bits:64
+        monotonic_clock:POSIX clock_gettime
+        multiplexing_api:epoll
+        atomicvar_api:c11-builtin
+        gcc_version:12.2.0
+        process_id:5615
+        process_supervised:no
+        run_id:a56f1346d9330edf3015bf2a5a80b53885494c0d
+        tcp_port:6379
+        server_time_usec:1795359195957933
+        uptime_in_seconds:362
+        uptime_in_days:0
+        hz:10
+        configured_hz:10
+        lru_clock:197083
+        executable:/tmp/cmdref/redis-server
+        config_file:
+        io_threads_active:0
+
+        # Clients
+        connected_clients:5
+        cluster_connections:0
+        maxclients:10000
+        client_recent_max_input_buffer:20480
+        client_recent_max_output_buffer:20504
+        blocked_clients:0
+        tracking_clients:0
+        clients_in_timeout_table:0
+
+        # Memory
+        used_memory:1391296
+        used_memory_human:1.33M
+        used_memory_rss:7507968
+        used_memory_rss_human:7.16M
+        used_memory_peak:1391296
+        used_memory_peak_human:1.33M
+        used_memory_peak_perc:101.44%
+        used_memory_overhead:1029244
+        used_memory_startup:876280
+        used_memory_dataset:362052
+        used_memory_dataset_perc:70.30%
+        allocator_allocated:1842656
+        allocator_active:2244608
+        allocator_resident:4919296
+        total_system_memory:25276502016
+        total_system_memory_human:23.54G
+        used_memory_lua:32768
+        used_memory_vm_eval:32768
+        used_memory_lua_human:32.00K
+        used_memory_scripts_eval:0
+        number_of_cached_scripts:0
+        number_of_functions:0
+        number_of_libraries:0
+        used_memory_vm_functions:33792
+        used_memory_vm_total:66560
+        used_memory_vm_total_human:65.00K
+        used_memory_functions:200
+        used_memory_scripts:200
+        used_memory_scripts_human:200B
+        maxmemory:0
+        maxmemory_human:0B
+        maxmemory_policy:noeviction
+        allocator_frag_ratio:1.22
+        allocator_frag_bytes:401952
+        allocator_rss_ratio:2.19
+        allocator_rss_bytes:2674688
+        rss_overhead_ratio:1.53
+        rss_overhead_bytes:2588672
+        mem_fragmentation_ratio:5.56
+        mem_fragmentation_bytes:6156584
+        mem_not_counted_for_evict:0
+        mem_replication_backlog:61516
+        mem_total_replication_buffers:61512
+        mem_clients_slaves:0
+        mem_clients_normal:91248
+        mem_cluster_links:0
+        mem_aof_buffer:0
+        mem_allocator:jemalloc-5.3.0
+        active_defrag_running:0
+        lazyfree_pending_objects:0
+        lazyfreed_objects:0
+
+        # Persistence
+        loading:0
+        async_loading:0
+        current_cow_peak:0
+        current_cow_size:0
+        current_cow_size_age:0
+        current_fork_perc:0.00
+        current_save_keys_processed:0
+        current_save_keys_total:0
+        rdb_changes_since_last_save:0
+        rdb_bgsave_in_progress:0
+        rdb_last_save_time:1795358833
+        rdb_last_bgsave_status:ok
+        rdb_last_bgsave_time_sec:0
+        rdb_current_bgsave_time_sec:-1
+        rdb_saves:0
+        rdb_last_cow_size:352256
+        rdb_last_load_keys_expired:0
+        rdb_last_load_keys_loaded:0
+        aof_enabled:0
+        aof_rewrite_in_progress:0
+        aof_rewrite_scheduled:0
+        aof_last_rewrite_time_sec:-1
+        aof_current_rewrite_time_sec:-1
+        aof_last_bgrewrite_status:ok
+        aof_rewrites:0
+        aof_rewrites_consecutive_failures:0
+        aof_last_write_status:ok
+        aof_last_cow_size:0
+        module_fork_in_progress:0
+        module_fork_last_cow_size:0
+
+        # Stats
+        total_connections_received:20
+        total_commands_processed:1514
+        instantaneous_ops_per_sec:5
+        total_net_input_bytes:73166
+        total_net_output_bytes:533756
+        total_net_repl_input_bytes:0
+        total_net_repl_output_bytes:45932
+        instantaneous_input_kbps:0.25
+        instantaneous_output_kbps:6.62
+        instantaneous_input_repl_kbps:0.00
+        instantaneous_output_repl_kbps:0.17
+        rejected_connections:0
+        sync_full:2
+        sync_partial_ok:0
+        sync_partial_err:1
+        expired_keys:0
+        expired_stale_perc:0.00
+        expired_time_cap_reached_count:0
+        expire_cycle_cpu_milliseconds:8
+        evicted_keys:0
+        evicted_clients:0
+        total_eviction_exceeded_time:0
+        current_eviction_exceeded_time:0
+        keyspace_hits:0
+        keyspace_misses:0
+        pubsub_channels:1
+        pubsub_patterns:0
+        pubsubshard_channels:0
+        latest_fork_usec:617
+        total_forks:2
+        migrate_cached_sockets:0
+        slave_expires_tracked_keys:0
+        active_defrag_hits:0
+        active_defrag_misses:0
+        active_defrag_key_hits:0
+        active_defrag_key_misses:0
+        total_active_defrag_time:0
+        current_active_defrag_time:0
+        tracking_total_keys:0
+        tracking_total_items:0
+        tracking_total_prefixes:0
+        unexpected_error_replies:0
+        total_error_replies:1
+        dump_payload_sanitizations:0
+        total_reads_processed:1460
+        total_writes_processed:2183
+        io_threaded_reads_processed:0
+        io_threaded_writes_processed:0
+        reply_buffer_shrinks:86
+        reply_buffer_expands:72
+
+        # Replication
+        role:master
+        connected_slaves:1
+        slave0:ip=127.0.0.1,port=6380,state=online,offset=47861,lag=0
+        master_failover_state:no-failover
+        master_replid:262c7cc44b71702a7cc3d0fa4e43063a6e125d42
+        master_replid2:0000000000000000000000000000000000000000
+        master_repl_offset:47995
+        second_repl_offset:-1
+        repl_backlog_active:1
+        repl_backlog_size:1048576
+        repl_backlog_first_byte_offset:1
+        repl_backlog_histlen:47995
+
+        # CPU
+        used_cpu_sys:0.335743
+        used_cpu_user:0.429071
+        used_cpu_sys_children:0.004046
+        used_cpu_user_children:0.000000
+        used_cpu_sys_main_thread:0.339407
+        used_cpu_user_main_thread:0.423970
+
+        # Modules
+
+        # Errorstats
+        errorstat_ERR:count=1
+
+        # Cluster
+        cluster_enabled:0
+
+        # Keyspace
+        """)
+
+    static let replica = crlf("""
+        # Server
+        redis_version:7.0.15
+        redis_git_sha1:00000000
+        redis_git_dirty:0
+        redis_build_id:ae4d7c971a948f0
+        redis_mode:standalone
+        os:Linux 6.18.44-fc-v669 x86_64
+        arch_bits:64
+        monotonic_clock:POSIX clock_gettime
+        multiplexing_api:epoll
+        atomicvar_api:c11-builtin
+        gcc_version:12.2.0
+        process_id:5621
+        process_supervised:no
+        run_id:413bcb9993ec61bb4d7a9a40a2c8142be8d047dc
+        tcp_port:6380
+        server_time_usec:1795359195958708
+        uptime_in_seconds:362
+        uptime_in_days:0
+        hz:10
+        configured_hz:10
+        lru_clock:197083
+        executable:/tmp/cmdref/redis-server
+        config_file:
+        io_threads_active:0
+
+        # Clients
+        connected_clients:6
+        cluster_connections:0
+        maxclients:10000
+        client_recent_max_input_buffer:20480
+        client_recent_max_output_buffer:0
+        blocked_clients:0
+        tracking_clients:0
+        clients_in_timeout_table:0
+
+        # Memory
+        used_memory:1323848
+        used_memory_human:1.26M
+        used_memory_rss:7569408
+        used_memory_rss_human:7.22M
+        used_memory_peak:1346344
+        used_memory_peak_human:1.28M
+        used_memory_peak_perc:98.33%
+        used_memory_overhead:1008732
+        used_memory_startup:876368
+        used_memory_dataset:315116
+        used_memory_dataset_perc:70.42%
+        allocator_allocated:1783952
+        allocator_active:2187264
+        allocator_resident:5001216
+        total_system_memory:25276502016
+        total_system_memory_human:23.54G
+        used_memory_lua:32768
+        used_memory_vm_eval:32768
+        used_memory_lua_human:32.00K
+        used_memory_scripts_eval:0
+        number_of_cached_scripts:0
+        number_of_functions:0
+        number_of_libraries:0
+        used_memory_vm_functions:33792
+        used_memory_vm_total:66560
+        used_memory_vm_total_human:65.00K
+        used_memory_functions:200
+        used_memory_scripts:200
+        used_memory_scripts_human:200B
+        maxmemory:0
+        maxmemory_human:0B
+        maxmemory_policy:noeviction
+        allocator_frag_ratio:1.23
+        allocator_frag_bytes:403312
+        allocator_rss_ratio:2.29
+        allocator_rss_bytes:2813952
+        rss_overhead_ratio:1.51
+        rss_overhead_bytes:2568192
+        mem_fragmentation_ratio:5.90
+        mem_fragmentation_bytes:6285472
+        mem_not_counted_for_evict:0
+        mem_replication_backlog:41012
+        mem_total_replication_buffers:41008
+        mem_clients_slaves:0
+        mem_clients_normal:91152
+        mem_cluster_links:0
+        mem_aof_buffer:0
+        mem_allocator:jemalloc-5.3.0
+        active_defrag_running:0
+        lazyfree_pending_objects:0
+        lazyfreed_objects:0
+
+        # Persistence
+        loading:0
+        async_loading:0
+        current_cow_peak:0
+        current_cow_size:0
+        current_cow_size_age:0
+        current_fork_perc:0.00
+        current_save_keys_processed:0
+        current_save_keys_total:0
+        rdb_changes_since_last_save:0
+        rdb_bgsave_in_progress:0
+        rdb_last_save_time:1795358833
+        rdb_last_bgsave_status:ok
+        rdb_last_bgsave_time_sec:-1
+        rdb_current_bgsave_time_sec:-1
+        rdb_saves:0
+        rdb_last_cow_size:0
+        rdb_last_load_keys_expired:0
+        rdb_last_load_keys_loaded:0
+        aof_enabled:0
+        aof_rewrite_in_progress:0
+        aof_rewrite_scheduled:0
+        aof_last_rewrite_time_sec:-1
+        aof_current_rewrite_time_sec:-1
+        aof_last_bgrewrite_status:ok
+        aof_rewrites:0
+        aof_rewrites_consecutive_failures:0
+        aof_last_write_status:ok
+        aof_last_cow_size:0
+        module_fork_in_progress:0
+        module_fork_last_cow_size:0
+
+        # Stats
+        total_connections_received:21
+        total_commands_processed:1559
+        instantaneous_ops_per_sec:2
+        total_net_input_bytes:106422
+        total_net_output_bytes:670272
+        total_net_repl_input_bytes:45932
+        total_net_repl_output_bytes:0
+        instantaneous_input_kbps:0.19
+        instantaneous_output_kbps:0.38
+        instantaneous_input_repl_kbps:0.17
+        instantaneous_output_repl_kbps:0.00
+        rejected_connections:0
+        sync_full:0
+        sync_partial_ok:0
+        sync_partial_err:0
+        expired_keys:0
+        expired_stale_perc:0.00
+        expired_time_cap_reached_count:0
+        expire_cycle_cpu_milliseconds:0
+        evicted_keys:0
+        evicted_clients:0
+        total_eviction_exceeded_time:0
+        current_eviction_exceeded_time:0
+        keyspace_hits:0
+        keyspace_misses:0
+        pubsub_channels:1
+        pubsub_patterns:0
+        pubsubshard_channels:0
+        latest_fork_usec:0
+        total_forks:0
+        migrate_cached_sockets:0
+        slave_expires_tracked_keys:0
+        active_defrag_hits:0
+        active_defrag_misses:0
+        active_defrag_key_hits:0
+        active_defrag_key_misses:0
+        total_active_defrag_time:0
+        current_active_defrag_time:0
+        tracking_total_keys:0
+        tracking_total_items:0
+        tracking_total_prefixes:0
+        unexpected_error_replies:0
+        total_error_replies:2
+        dump_payload_sanitizations:0
+        total_reads_processed:1483
+        total_writes_processed:2769
+        io_threaded_reads_processed:0
+        io_threaded_writes_processed:0
+        reply_buffer_shrinks:90
+        reply_buffer_expands:81
+
+        # Replication
+        role:slave
+        master_host:127.0.0.1
+        master_port:6379
+        master_link_status:up
+        master_last_io_seconds_ago:0
+        master_sync_in_progress:0
+        slave_read_repl_offset:47995
+        slave_repl_offset:47995
+        slave_priority:100
+        slave_read_only:1
+        replica_announced:1
+        connected_slaves:0
+        master_failover_state:no-failover
+        master_replid:262c7cc44b71702a7cc3d0fa4e43063a6e125d42
+        master_replid2:0000000000000000000000000000000000000000
+        master_repl_offset:47995
+        second_repl_offset:-1
+        repl_backlog_active:1
+        repl_backlog_size:1048576
+        repl_backlog_first_byte_offset:13439
+        repl_backlog_histlen:34557
+
+        # CPU
+        used_cpu_sys:0.406002
+        used_cpu_user:0.413272
+        used_cpu_sys_children:0.000000
+        used_cpu_user_children:0.000000
+        used_cpu_sys_main_thread:0.402910
+        used_cpu_user_main_thread:0.412230
+
+        # Modules
+
+        # Errorstats
+        errorstat_ERR:count=2
+
+        # Cluster
+        cluster_enabled:0
+
+        # Keyspace
+        """)
+}
