@@ -17,9 +17,9 @@ let package = Package(
         .target(name: "SentinelCore", dependencies: ["RESP"]),
         // One reactor thread on epoll: sockets, timers, buffered writes.
         .target(name: "EventLoop", dependencies: ["CSystem"]),
-        // The daemon: drives SentinelCore with real sockets, serves clients, persists.
         // Seeded, deterministic world of sentinels, fake Redis nodes, network and faults.
         .target(name: "Simulation", dependencies: ["SentinelCore", "RESP"]),
+        // The daemon: drives SentinelCore with real sockets, serves clients, persists.
         .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "EventLoop", "CSystem"]),
         .executableTarget(name: "warden", dependencies: ["WardenDaemon"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
