@@ -95,6 +95,7 @@ public final class World {
     /// Connections not yet known dead at both ends, in creation order.
     var conns: [Conn] = []
     var nextConnSerial = 0
+    var connsPruneThreshold = 64
     /// Partition group of each node (absent: group 0).
     var group: [NodeID: Int] = [:]
 
@@ -223,7 +224,12 @@ public final class World {
             guard s.generation == generation else { return }
             deliver(.scriptFinished(id, exitStatus: 0, signal: 0), to: s)
         }
-        if conns.count > 64 { conns.removeAll { $0.closedByClient && ($0.closedByServer || !$0.established) } }
+        // Forget connections the client knows are gone (the server side treats
+        // them as dead too), once there are twice as many as after the last sweep.
+        if conns.count > connsPruneThreshold {
+            conns.removeAll { $0.closedByClient }
+            connsPruneThreshold = max(64, conns.count * 2)
+        }
     }
 
     // MARK: - Randomness
@@ -627,6 +633,14 @@ public final class World {
         guard s.core == nil else { return }
         s.restarts += 1
         boot(s, firstTick: nil)
+    }
+
+    /// Replaces what a crashed sentinel will load when it restarts (a lost or
+    /// stale disk, to check that the checkers notice).
+    public func replaceDisk(of j: Int, with config: SentinelConfig) {
+        precondition(sentinels[j].core == nil, "only the disk of a crashed sentinel can be replaced")
+        observations.trace.append("t=\(elapsed) sentinel\(j) disk replaced")
+        sentinels[j].disk = config
     }
 
     /// Crashes the sentinel right after it next casts a vote: the vote is on its

@@ -752,6 +752,11 @@ final class FailoverTests: XCTestCase {
         }
         let hello = rig.sent.last { $0.to == FailoverRig.peerAddress(0) && $0.args.first == "PUBLISH" }!.args
         XCTAssertEqual(hello[2], "127.0.0.1,26379,\(FailoverRig.myID),1,mymaster,127.0.0.1,6380,1")
+        // A restart from the saved config now knows the promoted replica as the
+        // master, at the new config epoch, and the old master as a replica.
+        let saved = rig.sentinel.configSnapshot().masters[0]
+        XCTAssertEqual(saved.address, r0)
+        XCTAssertEqual(Set(saved.knownReplicas), [m, r1])
         // Clients asking now are told the new address.
         XCTAssertEqual(rig.command(["SENTINEL", "get-master-addr-by-name", "mymaster"]).reply,
                        .array([.bulk("127.0.0.1"), .bulk("6380")]))

@@ -135,6 +135,35 @@ final class ScenarioTests: XCTestCase {
         }
     }
 
+    /// The leader crashes after the promotion, once the others have followed it
+    /// but before it has reconfigured the replicas; it restarts from its disk and
+    /// must agree with them (its saved config names the promoted replica).
+    func testLeaderCrashesWhileReconfiguringReplicas() {
+        for seed in seeds([34, 35, 36]) {
+            let w = World(seed: seed)
+            w.run(for: warmUp)
+            w.killRedis(0)
+            XCTAssertTrue(w.run(timeout: 10_000) { !w.observations.elections.isEmpty }, "seed \(seed)")
+            let leader = w.observations.elections[0].sentinel
+            let others = (0..<3).filter { $0 != leader }
+            XCTAssertTrue(w.run(timeout: 5_000) {
+                others.allSatisfy { !w.observations.events(named: "+switch-master", by: $0).isEmpty }
+            }, "seed \(seed)")
+            XCTAssertTrue(w.observations.events(named: "+failover-end", by: leader).isEmpty,
+                          "seed \(seed): the leader finished too early for this scenario")
+            w.crashSentinel(leader)
+            let promoted = w.redis[w.observations.promotions[0].node].address
+            XCTAssertEqual(w.sentinels[leader].disk.masters[0].address, promoted, "seed \(seed)")
+            XCTAssertTrue(w.sentinels[leader].disk.masters[0].knownReplicas.contains(w.redis[0].address))
+            w.run(for: 1_000)
+            w.restartSentinel(leader)
+            assertConverges(w)
+            XCTAssertEqual(w.masterAddress(askedOf: leader), promoted, "seed \(seed)")
+            XCTAssertEqual(w.observations.promotions.count, 1, "seed \(seed)")
+            assertSafe(w)
+        }
+    }
+
     /// Quorum 1, but two of the three sentinels are down: the third sees ODOWN on
     /// its own, yet cannot get a majority, so nobody is elected and nothing promoted.
     func testQuorumOneWithoutMajority() {
