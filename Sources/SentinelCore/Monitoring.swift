@@ -286,6 +286,14 @@ extension Sentinel {
 
         if let si, m.configEpoch < hello.masterConfigEpoch {
             m.configEpoch = hello.masterConfigEpoch
+            // A failover of ours from an older epoch (say one frozen by TILT) is
+            // superseded: left running it would later switch to its own promoted
+            // replica under this newer config epoch, and the sentinels would
+            // disagree for good when the newer config kept the same address.
+            if m.flags.contains(.failoverInProgress), m.failoverEpoch < hello.masterConfigEpoch {
+                log(.warning, "Failover of \(m.name) in epoch \(m.failoverEpoch) superseded by config epoch \(hello.masterConfigEpoch)")
+                abortFailover(m)
+            }
             if hello.masterAddress != m.address {
                 emit(.warning, "+config-update-from", si)
                 let old = m.address

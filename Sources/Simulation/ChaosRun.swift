@@ -45,7 +45,8 @@ public struct ChaosRun {
     public static func options(seed: UInt64) -> WorldOptions {
         var g = SplitMix64(seed: seed ^ 0x0F7A_11E5_5EED_0001)
         var o = WorldOptions()
-        o.sentinels = g.next() % 5 == 0 ? 5 : 3
+        o.sentinels = g.next() % 2 == 0 ? 5 : 3
+        o.networkDelay = 1...(1 + Millis(g.next() % 40))
         o.replicas = 1 + Int(g.next() % 3)
         let majority = o.sentinels / 2 + 1
         o.quorum = 1 + Int(g.next() % UInt64(majority))
@@ -72,7 +73,7 @@ public struct ChaosRun {
         func redisTarget(_ w: World, _ draws: (Bool, Int)) -> Int {
             draws.0 ? (w.currentMaster?.index ?? draws.1) : draws.1
         }
-        for _ in 0..<(1 + draw(4)) {
+        for _ in 0..<(2 + draw(8)) {
             let t = start + draw(0...(faultWindow - 1_000))
             let end = min(healTime, t + draw(300...8_000))
             let target = (draw(2) == 0, draw(redisCount))

@@ -762,6 +762,30 @@ final class FailoverTests: XCTestCase {
                        .array([.bulk("127.0.0.1"), .bulk("6380")]))
     }
 
+    func testNewerConfigSupersedesOurFailover() {
+        let rig = FailoverRig()
+        rig.applyReplicaOf()
+        rig.warmUp()
+        rig.silenceMaster()
+        rig.advance(until: { rig.master.failoverState == .reconfSlaves }, limit: 3_000)
+        // Our own config, relayed by a peer, changes nothing.
+        rig.feed(.helloPublished("127.0.0.1,26380,\(FailoverRig.peerID(0)),1,mymaster,127.0.0.1,6380,1"))
+        XCTAssertEqual(rig.master.failoverState, .reconfSlaves)
+        // A newer config (epoch 2) that keeps the old address: our epoch-1
+        // failover is over, and the newer config stands.
+        rig.feed(.helloPublished("127.0.0.1,26380,\(FailoverRig.peerID(0)),2,mymaster,127.0.0.1,6379,2"))
+        XCTAssertEqual(rig.master.failoverState, .none)
+        XCTAssertFalse(rig.master.flags.contains(.failoverInProgress))
+        XCTAssertNil(rig.master.promotedReplica)
+        XCTAssertEqual(rig.master.configEpoch, 2)
+        XCTAssertEqual(rig.command(["SENTINEL", "get-master-addr-by-name", "mymaster"]).reply,
+                       .array([.bulk("127.0.0.1"), .bulk("6379")]))
+        XCTAssertTrue(rig.events(named: "+switch-master").isEmpty)
+        let saved = rig.sentinel.configSnapshot().masters[0]
+        XCTAssertEqual(saved.address, m)
+        XCTAssertEqual(saved.configEpoch, 2)
+    }
+
     // MARK: - reconf_slaves, end, switch
 
     func testReconfigurationRespectsParallelSyncs() {

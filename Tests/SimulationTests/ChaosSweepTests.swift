@@ -6,7 +6,7 @@ import XCTest
 /// convergence. Each failure prints its seed and trace.
 ///
 /// - `WARDEN_SIM_SEED=<seed>` replays one seed (and prints its trace);
-/// - `WARDEN_SIM_SEEDS=<n>` sweeps n seeds (default 150);
+/// - `WARDEN_SIM_SEEDS=<n>` sweeps n seeds (default 120);
 /// - `WARDEN_SIM_FIRST_SEED=<seed>` starts the sweep elsewhere (default 1).
 final class ChaosSweepTests: XCTestCase {
     func testRandomFaultSweep() {
@@ -17,7 +17,7 @@ final class ChaosSweepTests: XCTestCase {
             XCTAssertTrue(r.passed, r.report)
             return
         }
-        let count = env["WARDEN_SIM_SEEDS"].flatMap { UInt64($0) } ?? 150
+        let count = env["WARDEN_SIM_SEEDS"].flatMap { UInt64($0) } ?? 120
         let first = env["WARDEN_SIM_FIRST_SEED"].flatMap { UInt64($0) } ?? 1
         var failed: [UInt64] = []
         var promotions = 0

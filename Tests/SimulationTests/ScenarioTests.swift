@@ -164,6 +164,37 @@ final class ScenarioTests: XCTestCase {
         }
     }
 
+    /// The leader's clock jumps back right after its promotion: TILT freezes its
+    /// failover for 30 s. Meanwhile the others follow the promoted replica, the
+    /// old master comes back as a replica, the new master dies, and the others
+    /// promote the old master again in a later epoch. When the leader wakes up,
+    /// the newer configuration must win over its stale failover.
+    func testStaleFailoverGivesWayToNewerConfig() {
+        for seed in seeds([71, 72]) {
+            let w = World(seed: seed)
+            w.redis[2].priority = 0
+            w.run(for: warmUp)
+            w.pauseRedis(0)
+            XCTAssertTrue(w.run(timeout: 10_000) { !w.observations.promotions.isEmpty }, "seed \(seed)")
+            let leader = w.observations.promotions[0].by
+            XCTAssertEqual(w.observations.promotions[0].node, 1)
+            w.jumpClock(sentinel: leader, by: -5_000)
+            w.resumeRedis(0)
+            XCTAssertTrue(w.run(timeout: 20_000) { w.redis[0].role == .replica(of: w.redis[1].address) && w.redis[0].linkUp },
+                          "seed \(seed): \(w.observations.trace)")
+            XCTAssertTrue(w.sentinels[leader].core!.tilt)
+            w.killRedis(1)
+            XCTAssertTrue(w.run(timeout: 10_000) { w.observations.promotions.count == 2 }, "seed \(seed)")
+            XCTAssertEqual(w.observations.promotions[1].node, 0)
+            XCTAssertTrue(w.sentinels[leader].core!.tilt, "the scenario needs the leader still in TILT")
+            assertConverges(w, within: 60_000)
+            w.run(for: 20_000)
+            XCTAssertEqual(w.convergenceProblems(), [], "seed \(seed)")
+            XCTAssertEqual(w.masterAddress(askedOf: leader), w.redis[0].address, "seed \(seed)")
+            assertSafe(w)
+        }
+    }
+
     /// Quorum 1, but two of the three sentinels are down: the third sees ODOWN on
     /// its own, yet cannot get a majority, so nobody is elected and nothing promoted.
     func testQuorumOneWithoutMajority() {
