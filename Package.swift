@@ -17,6 +17,8 @@ let package = Package(
         .target(name: "SentinelCore", dependencies: ["RESP"]),
         // One reactor thread on epoll: sockets, timers, buffered writes.
         .target(name: "EventLoop", dependencies: ["CSystem"]),
+        // Seeded, deterministic world of sentinels, fake Redis nodes, network and faults.
+        .target(name: "Simulation", dependencies: ["SentinelCore", "RESP"]),
         // The daemon: drives SentinelCore with real sockets, serves clients, persists.
         .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "EventLoop", "CSystem"]),
         .executableTarget(name: "warden", dependencies: ["WardenDaemon"]),
@@ -24,6 +26,7 @@ let package = Package(
         .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "RESP"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
         .testTarget(name: "WardenDaemonTests", dependencies: ["WardenDaemon"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "SentinelCore", "RESP"]),
     ],
     swiftLanguageModes: [.v6]
 )

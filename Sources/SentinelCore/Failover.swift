@@ -34,9 +34,14 @@ extension Sentinel {
             if !forced && elapsed < timing.askPeriod { continue }
             // One question in flight per peer is enough.
             if s.commandLink.pending.contains(.isMasterDown(master: m.name)) && !forced { continue }
-            let runID = m.failoverState > .none ? myID : "*"
+            // A vote request names the epoch of our failover, not a newer epoch
+            // we may have learned since: votes only count in the epoch they were
+            // cast for (see tallyVotes).
+            let candidate = m.failoverState > .none
+            let runID = candidate ? myID : "*"
+            let epoch = candidate ? m.failoverEpoch : currentEpoch
             send(s, ["SENTINEL", "is-master-down-by-addr", m.address.host, String(m.address.port),
-                     String(currentEpoch), runID],
+                     String(epoch), runID],
                  expect: .isMasterDown(master: m.name))
         }
     }
@@ -105,14 +110,18 @@ extension Sentinel {
         return votes >= voters / 2 + 1 && votes >= m.quorum ? winner : nil
     }
 
-    /// Counts the votes known for this epoch. With `castOwnVote`, votes first.
+    /// Counts the votes known for this epoch (peers' votes in any other epoch do
+    /// not count: Redis counts those of the current epoch, which let a candidate
+    /// whose epoch was overtaken win with votes cast for the newer epoch, while
+    /// promoting with its own older epoch as config epoch). With `castOwnVote`,
+    /// votes first.
     func tallyVotes(_ m: Instance, epoch: UInt64, castOwnVote: Bool)
         -> (counts: [String: Int], winner: String?, known: Int) {
         var counts: [String: Int] = [:]
         var order: [String] = []
         var known = 0
         for s in m.sentinels {
-            if let l = s.leader, s.leaderEpoch == currentEpoch {
+            if let l = s.leader, s.leaderEpoch == epoch {
                 if counts[l] == nil { order.append(l) }
                 counts[l, default: 0] += 1
                 known += 1

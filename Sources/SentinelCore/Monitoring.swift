@@ -284,6 +284,14 @@ extension Sentinel {
 
         if let si, m.configEpoch < hello.masterConfigEpoch {
             m.configEpoch = hello.masterConfigEpoch
+            // A failover of ours from an older epoch (say one frozen by TILT) is
+            // superseded: left running it would later switch to its own promoted
+            // replica under this newer config epoch, and the sentinels would
+            // disagree for good when the newer config kept the same address.
+            if m.flags.contains(.failoverInProgress), m.failoverEpoch < hello.masterConfigEpoch {
+                log(.warning, "Failover of \(m.name) in epoch \(m.failoverEpoch) superseded by config epoch \(hello.masterConfigEpoch)")
+                abortFailover(m)
+            }
             if hello.masterAddress != m.address {
                 emit(.warning, "+config-update-from", si)
                 let old = m.address
@@ -418,11 +426,18 @@ extension Sentinel {
         c.currentEpoch = currentEpoch
         c.masters = masters.map { m in
             var mc = m.settings!
-            mc.address = m.address
+            // Once a promotion is confirmed the saved config epoch is the new
+            // one, so the saved address must be the promoted replica's, with the
+            // old master among the replicas (as Redis writes it). Otherwise a
+            // restart in the middle of reconfiguring the replicas would bring
+            // back the old address under the new config epoch, which no hello
+            // can ever correct.
+            let current = currentMasterAddress(m)
+            mc.address = current
             mc.quorum = m.quorum
             mc.configEpoch = m.configEpoch
             mc.leaderEpoch = m.leaderEpoch
-            mc.knownReplicas = m.replicas.map(\.address)
+            mc.knownReplicas = m.replicas.map { $0.address == current ? m.address : $0.address }
             mc.knownSentinels = m.sentinels.compactMap { s in
                 s.runID.map { KnownSentinel(address: s.address, runID: $0) }
             }
