@@ -184,7 +184,7 @@ final class ScenarioTests: XCTestCase {
                           "seed \(seed): \(w.observations.trace)")
             XCTAssertTrue(w.sentinels[leader].core!.tilt)
             w.killRedis(1)
-            XCTAssertTrue(w.run(timeout: 10_000) { w.observations.promotions.count == 2 }, "seed \(seed)")
+            XCTAssertTrue(w.run(timeout: 2 * w.options.failoverTimeout + 10_000) { w.observations.promotions.count == 2 }, "seed \(seed)")
             XCTAssertEqual(w.observations.promotions[1].node, 0)
             XCTAssertTrue(w.sentinels[leader].core!.tilt, "the scenario needs the leader still in TILT")
             assertConverges(w, within: 60_000)
