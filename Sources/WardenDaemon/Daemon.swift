@@ -26,7 +26,8 @@ public final class Daemon: @unchecked Sendable {
     /// The server's own run id (INFO run_id), distinct from the sentinel id.
     let serverRunID: String
     var tickTimer: TimerID?
-    var random = SystemRandomNumberGenerator()
+    /// Timer jitter; seeded once (SystemRandomNumberGenerator would cost a syscall per tick).
+    var random: SplitMix64
     var shuttingDown = false
     var signalSources: [DispatchSourceSignal] = []
     /// Connect timeout for links to instances.
@@ -50,6 +51,7 @@ public final class Daemon: @unchecked Sendable {
         self.core = Sentinel(config: config, seed: seedSource.next(), now: now)
         var idGen = SplitMix64(seed: seedSource.next())
         self.serverRunID = (0..<40).map { _ in String(idGen.next() % 16, radix: 16) }.joined()
+        self.random = SplitMix64(seed: seedSource.next())
         self.scripts = ScriptRunner()
         core.scriptIsExecutable = { access($0, X_OK) == 0 }
     }
