@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Warden demo: a Redis master, two replicas and three wardens on free loopback ports.
-# Shows what every warden sees, then stops everything and removes its files.
+# Shows what every warden sees, kills the master with kill -9 and prints the failover
+# as the wardens announce it (their Pub/Sub events, timed from the kill), the new master
+# and how long until all three wardens named it, then restarts the old master and
+# watches the wardens turn it into a replica of the new one. Then it stops everything
+# and removes its files. About 15 s once warden is built (redis-sentinel: about 20 s).
 #
 #   deploy/demo.sh           build warden (release) and run the demo
-#   deploy/demo.sh --hold    keep the topology running until Ctrl-C, to poke at it
+#   deploy/demo.sh --hold    at the end, keep everything running until Ctrl-C, to poke at it
 #
 # WARDEN_BIN=/path/to/binary uses that sentinel instead of building, e.g.
 #   WARDEN_BIN=$(command -v redis-sentinel) deploy/demo.sh
@@ -29,9 +33,17 @@ esac
 WORK=""          # temporary directory: configs, logs, data
 PIDS=()          # every process this script started
 USED_PORTS=" "   # ports handed out so far
-MASTER_PORT=""
+MASTER_PORT=""   # the master's port; after the failover, the new master's
+MASTER_PID=""
+OLD_MASTER_PORT=""   # the killed master's port
+LAST_PID=""      # the redis-server start_redis started last
 REPLICA_PORTS=()
 WARDEN_PORTS=()
+declare -A NAME_OF=()   # warden port or run id -> "warden 1", "warden 2", ...
+EVENTS=""        # every warden's events, one per line: <unix µs> <warden port> <channel> <text>
+EVENTS_SHOWN=0   # lines of $EVENTS printed so far
+KILL_US=0        # when the master was killed, in unix µs
+STARTED_AT=0     # $SECONDS when the topology started (after the build)
 
 # ----------------------------------------------------------------------------------
 # Clean-up: runs on every exit, including Ctrl-C and errors.
@@ -59,6 +71,24 @@ trap 'exit 143' TERM
 
 # ----------------------------------------------------------------------------------
 # Helpers
+
+if [ -t 1 ]; then
+    DIM=$'\033[2m' CYAN=$'\033[36m' GREEN=$'\033[32m' OFF=$'\033[0m'
+else
+    DIM="" CYAN="" GREEN="" OFF=""
+fi
+
+# Now, in microseconds since the epoch.
+now_us() {
+    local now=$EPOCHREALTIME
+    echo "${now/[.,]/}"
+}
+
+# Microseconds $1 as seconds with two decimals ("1.93").
+seconds_of() {
+    local cs=$(($1 / 10000))
+    printf '%d.%02d' $((cs / 100)) $((cs % 100))
+}
 
 # A loopback TCP port nobody listens on and that this script has not used yet.
 free_port() {
@@ -129,6 +159,7 @@ start_redis() {
         --protected-mode no --dir "$WORK" --dbfilename "dump-$port.rdb" \
         --repl-diskless-sync-delay 0 --logfile "$WORK/redis-$port.log" "$@" &
     PIDS+=("$!")
+    LAST_PID=$!
     wait_for 10 "redis-server on port $port" rcli "$port" PING
 }
 
@@ -146,6 +177,7 @@ start_data_nodes() {
     REPLICA_PORTS=("$(free_port)" "$(free_port)")
     say "starting a Redis master on $HOST:$MASTER_PORT and replicas on ${REPLICA_PORTS[*]}"
     start_redis "$MASTER_PORT"
+    MASTER_PID=$LAST_PID
     local port
     for port in "${REPLICA_PORTS[@]}"; do
         start_redis "$port" --replicaof "$HOST" "$MASTER_PORT"
@@ -170,8 +202,13 @@ EOF
         (cd "$WORK" && exec "$WARDEN_BIN" "$conf") &
         PIDS+=("$!")
     done
+    local n=0 kind=warden
+    [ "$(basename "$WARDEN_BIN")" = warden ] || kind=sentinel
     for port in "${WARDEN_PORTS[@]}"; do
         wait_for 10 "the sentinel on port $port" rcli "$port" PING
+        n=$((n + 1))
+        NAME_OF[$port]="$kind $n"
+        NAME_OF[$(rcli "$port" SENTINEL MYID)]="$kind $n"
     done
 }
 
@@ -193,13 +230,13 @@ wait_for_discovery() {
 
 show_topology() {
     say "what each sentinel sees"
-    local format='    %-17s %-17s %-9s %-10s %-22s %s\n'
+    local format='    %-9s %-17s %-17s %-9s %-10s %-22s %s\n'
     # shellcheck disable=SC2059
-    printf "$format" SENTINEL MASTER REPLICAS SENTINELS FLAGS CONFIG-EPOCH
+    printf "$format" "" SENTINEL MASTER REPLICAS SENTINELS FLAGS CONFIG-EPOCH
     local port
     for port in "${WARDEN_PORTS[@]}"; do
         # shellcheck disable=SC2059
-        printf "$format" "$HOST:$port" \
+        printf "$format" "${NAME_OF[$port]}" "$HOST:$port" \
             "$(master_field "$port" ip):$(master_field "$port" port)" \
             "$(master_field "$port" num-slaves)" \
             "$(master_field "$port" num-other-sentinels)" \
@@ -212,6 +249,249 @@ show_topology() {
     rcli "${WARDEN_PORTS[0]}" SENTINEL get-master-addr-by-name "$MASTER_NAME" | sed 's/^/    /'
 }
 
+# One field of `INFO replication` of the Redis server on port $1.
+replication_field() {
+    rcli "$1" INFO replication 2>/dev/null | tr -d '\r' | awk -F: -v key="$2" '$1 == key { print $2; exit }'
+}
+
+write_a_key() {
+    say "writing a key to the master, so we can follow it through the failover"
+    echo "    \$ redis-cli -p $MASTER_PORT SET greeting \"written before the failover\""
+    rcli "$MASTER_PORT" SET greeting "written before the failover" | sed 's/^/    /'
+    # Wait until both replicas have it: replication is asynchronous.
+    rcli "$MASTER_PORT" WAIT "${#REPLICA_PORTS[@]}" 5000 >/dev/null
+}
+
+# ----------------------------------------------------------------------------------
+# Events: one `redis-cli --csv psubscribe '*'` per warden, each line stamped on arrival
+# and appended to $EVENTS; the demo prints new lines while it waits for something.
+
+# Read redis-cli --csv lines on stdin; write "<unix µs> <port> <channel> <text>" lines.
+stamp_events() {
+    local port=$1 line kind channel text now
+    while IFS= read -r line; do
+        now=$EPOCHREALTIME
+        line=${line//\"/}
+        IFS=, read -r kind _ channel text <<<"$line"
+        case $kind in
+            pmessage) echo "${now/[.,]/} $port $channel $text" ;;
+            psubscribe) echo "${now/[.,]/} $port subscribed -" ;;
+        esac
+    done
+}
+
+subscribed_to_all() {
+    [ "$(grep -c ' subscribed -$' "$EVENTS")" -eq "${#WARDEN_PORTS[@]}" ]
+}
+
+subscribe_to_events() {
+    say "subscribing to every warden's events"
+    echo "    \$ redis-cli -p ${WARDEN_PORTS[0]} --csv psubscribe '*'    (and the same for the other two)"
+    EVENTS="$WORK/events.log"
+    : >"$EVENTS"
+    local port fifo
+    for port in "${WARDEN_PORTS[@]}"; do
+        fifo="$WORK/events-$port.fifo"
+        mkfifo "$fifo"
+        stamp_events "$port" <"$fifo" >>"$EVENTS" &
+        PIDS+=("$!")
+        redis-cli -h "$HOST" -p "$port" --csv psubscribe '*' >"$fifo" 2>/dev/null &
+        PIDS+=("$!")
+    done
+    wait_for 10 "the subscriptions" subscribed_to_all
+    EVENTS_SHOWN=$(wc -l <"$EVENTS")
+}
+
+# "master 127.0.0.1:6379" or "replica 127.0.0.1:6380" from an event's instance text
+# ("master <name> <ip> <port> ..." or "slave <ip>:<port> <ip> <port> @ <name> ...").
+instance_of() {
+    local kind=$1 second=$2 ip=$3 port=$4
+    case $kind in
+        master) echo "master $ip:$port" ;;
+        slave)
+            if [ "$port" = "$OLD_MASTER_PORT" ]; then
+                echo "old master $second"
+            else
+                echo "replica $second"
+            fi
+            ;;
+        sentinel) echo "${NAME_OF[$port]:-sentinel $second}" ;;
+        *) echo "$kind $second" ;;
+    esac
+}
+
+# Print one event line from $EVENTS in words, if it is one a newcomer wants to see.
+show_event() {
+    local stamp=$1 port=$2 channel=$3
+    shift 3
+    local who=${NAME_OF[$port]:-$port} what
+    case $channel in
+        +sdown) what="$(instance_of "$@") does not answer: subjectively down" ;;
+        -sdown) what="$(instance_of "$@") answers again" ;;
+        +odown) what="${6%/*} agree, quorum ${6#*/}: master objectively down" ;;
+        +try-failover) what="tries to become the leader of a failover" ;;
+        +vote-for-leader)
+            if [ "${NAME_OF[$1]:-}" = "$who" ]; then
+                what="votes for itself in epoch $2"
+            else
+                what="votes for ${NAME_OF[$1]:-$1} in epoch $2"
+            fi
+            ;;
+        +elected-leader) what="is elected leader: it runs the failover" ;;
+        -failover-abort-*) what="gives up this attempt" ;;
+        +selected-slave) what="picks $(instance_of "$@") to promote" ;;
+        +promoted-slave) what="$(instance_of "$@") is a master now (SLAVEOF NO ONE)" ;;
+        +slave-reconf-sent) what="tells $(instance_of "$@") to replicate from the new master" ;;
+        +slave-reconf-done) what="$(instance_of "$@") replicates from the new master" ;;
+        +switch-master) what="now names $4:$5 as the master of $1" ;;
+        +failover-end) what="failover complete" ;;
+        +failover-end-for-timeout) what="failover ended by its timeout" ;;
+        +convert-to-slave) what="makes $(instance_of "$@") a replica of the new master" ;;
+        *) return 0 ;;
+    esac
+    local rel=$((stamp - KILL_US)) sign=+
+    if [ "$rel" -lt 0 ]; then
+        rel=$((-rel))
+        sign=-
+    fi
+    printf '    %s%6ss%s  %-8s  %s%-18s%s %s\n' "$DIM" "$sign$(seconds_of "$rel")" "$OFF" \
+        "$who" "$CYAN" "$channel" "$OFF" "$what"
+}
+
+# Print the events that arrived since the last call.
+show_new_events() {
+    local total line
+    total=$(wc -l <"$EVENTS")
+    [ "$total" -gt "$EVENTS_SHOWN" ] || return 0
+    while IFS= read -r line; do
+        # shellcheck disable=SC2086 # split the line into its words on purpose
+        show_event $line
+    done < <(sed -n "$((EVENTS_SHOWN + 1)),${total}p" "$EVENTS")
+    EVENTS_SHOWN=$total
+}
+
+saw_event() {
+    grep -q "^[0-9]* [0-9]* $1 " "$EVENTS"
+}
+
+# Print events as they arrive until "$@" succeeds; fail after $1 seconds.
+follow_events_until() {
+    local seconds=$1 what=$2
+    shift 2
+    local deadline=$((SECONDS + seconds))
+    until "$@"; do
+        show_new_events
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "error: timed out after ${seconds}s waiting for $what" >&2
+            show_logs >&2
+            return 1
+        fi
+        sleep 0.05
+    done
+    show_new_events
+}
+
+# ----------------------------------------------------------------------------------
+# The failover
+
+NEW_MASTER_PORT=""
+ANSWERED_US=""
+
+# True (and sets NEW_MASTER_PORT, ANSWERED_US) once all wardens name one new master.
+all_name_a_new_master() {
+    [ -z "$ANSWERED_US" ] || return 0
+    local port answer first=""
+    for port in "${WARDEN_PORTS[@]}"; do
+        answer=$(rcli "$port" SENTINEL get-master-addr-by-name "$MASTER_NAME" 2>/dev/null | tr '\n' ' ')
+        [ "$answer" != "$HOST $OLD_MASTER_PORT " ] || return 1
+        [ -z "$first" ] || [ "$answer" = "$first" ] || return 1
+        first=$answer
+    done
+    ANSWERED_US=$(now_us)
+    NEW_MASTER_PORT=${first#"$HOST "}
+    NEW_MASTER_PORT=${NEW_MASTER_PORT% }
+}
+
+failover_done() {
+    all_name_a_new_master && saw_event +failover-end || return 1
+    local port
+    for port in "${REPLICA_PORTS[@]}"; do
+        [ "$port" = "$NEW_MASTER_PORT" ] && continue
+        [ "$(replication_field "$port" master_port)" = "$NEW_MASTER_PORT" ] &&
+            [ "$(replication_field "$port" master_link_status)" = up ] || return 1
+    done
+}
+
+kill_the_master() {
+    OLD_MASTER_PORT=$MASTER_PORT
+    say "kill -9 the master ($HOST:$MASTER_PORT, pid $MASTER_PID)"
+    echo "    down-after-milliseconds is $DOWN_AFTER_MS: a warden that gets no reply for that long"
+    echo "    calls the master subjectively down; with $QUORUM of them agreeing it is objectively"
+    echo "    down, and they elect one warden to promote a replica. Times are from the kill."
+    echo
+    KILL_US=$(now_us)
+    kill -KILL "$MASTER_PID"
+    wait "$MASTER_PID" 2>/dev/null || true
+    follow_events_until 60 "the failover" failover_done
+    MASTER_PORT=$NEW_MASTER_PORT
+}
+
+show_new_master() {
+    say "the new master"
+    local port
+    for port in "${WARDEN_PORTS[@]}"; do
+        printf '    %-8s  $ redis-cli -p %s SENTINEL get-master-addr-by-name %s  ->  %s\n' \
+            "${NAME_OF[$port]}" "$port" "$MASTER_NAME" \
+            "$(rcli "$port" SENTINEL get-master-addr-by-name "$MASTER_NAME" | tr '\n' ' ')"
+    done
+    echo
+    printf '    %sAll three named %s:%s %s s after the kill.%s\n' "$GREEN" "$HOST" "$MASTER_PORT" \
+        "$(seconds_of $((ANSWERED_US - KILL_US)))" "$OFF"
+    echo
+    local format='    %-17s %-7s %s\n'
+    # shellcheck disable=SC2059
+    printf "$format" REDIS ROLE "REPLICATES FROM"
+    for port in "${REPLICA_PORTS[@]}"; do
+        if [ "$(replication_field "$port" role)" = master ]; then
+            # shellcheck disable=SC2059
+            printf "$format" "$HOST:$port" master "-"
+        else
+            # shellcheck disable=SC2059
+            printf "$format" "$HOST:$port" replica \
+                "$(replication_field "$port" master_host):$(replication_field "$port" master_port) (link $(replication_field "$port" master_link_status))"
+        fi
+    done
+    # shellcheck disable=SC2059
+    printf "$format" "$HOST:$OLD_MASTER_PORT" "-" "(killed)"
+    echo
+    echo "    \$ redis-cli -p $MASTER_PORT GET greeting"
+    rcli "$MASTER_PORT" GET greeting | sed 's/^/    /'
+}
+
+old_master_rejoined() {
+    saw_event +convert-to-slave &&
+        [ "$(replication_field "$OLD_MASTER_PORT" master_port)" = "$MASTER_PORT" ] &&
+        [ "$(replication_field "$OLD_MASTER_PORT" master_link_status)" = up ]
+}
+
+restart_the_old_master() {
+    say "restarting the old master on $HOST:$OLD_MASTER_PORT, as after a reboot"
+    echo "    It comes back believing it is still the master. The wardens leave it alone for"
+    echo "    8 s (four hello periods) to be sure, then make it a replica of the new master."
+    echo
+    start_redis "$OLD_MASTER_PORT"
+    local restarted_us
+    restarted_us=$(now_us)
+    follow_events_until 60 "the old master to become a replica" old_master_rejoined
+    echo
+    echo "    It rejoined $(seconds_of $(($(now_us) - restarted_us))) s after its restart:"
+    echo "    \$ redis-cli -p $OLD_MASTER_PORT INFO replication"
+    rcli "$OLD_MASTER_PORT" INFO replication | tr -d '\r' |
+        grep -E '^(role|master_host|master_port|master_link_status):' | sed 's/^/    /'
+    echo "    \$ redis-cli -p $OLD_MASTER_PORT GET greeting"
+    rcli "$OLD_MASTER_PORT" GET greeting | sed 's/^/    /'
+}
+
 hold_until_interrupted() {
     say "running until Ctrl-C; files in $WORK"
     while :; do sleep 1; done
@@ -221,15 +501,22 @@ main() {
     say "checking for redis-server, redis-sentinel and redis-cli"
     ensure_redis
     build_warden
+    STARTED_AT=$SECONDS
     WORK=$(mktemp -d -t warden-demo.XXXXXX)
     start_data_nodes
     start_wardens
     wait_for_discovery
     show_topology
+    write_a_key
+    subscribe_to_events
+    kill_the_master
+    show_new_master
+    restart_the_old_master
     if [ "$hold" = yes ]; then
         hold_until_interrupted
     fi
     say "stopping everything and removing $WORK"
+    echo "    the demo took $((SECONDS - STARTED_AT)) s"
 }
 
 main

@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -940,6 +941,90 @@ class Resources:
             except Exception:  # noqa: BLE001 - keep stopping the rest
                 pass
         self.items.clear()
+
+
+# --------------------------------------------------------------------------------------
+# Pub/Sub events
+
+
+@dataclass(frozen=True)
+class Event:
+    """One Pub/Sub event of a sentinel: the channel (`+switch-master`) and its text."""
+
+    at: float       # time.monotonic() when it arrived
+    port: int       # the sentinel that published it
+    channel: str
+    data: str
+
+
+class EventLog:
+    """Records every Pub/Sub event of some sentinels (PSUBSCRIBE *), one reader thread each.
+
+    Subscribed when constructed (each subscription confirmed), so events that happen
+    afterwards are all seen. A sentinel that exits just ends its reader; `stop()` ends
+    them all. `add()` subscribes to one more sentinel (a restarted one, say).
+    """
+
+    def __init__(self, sentinels: Iterable["Sentinel"] = ()) -> None:
+        self._lock = threading.Lock()
+        self._events: list[Event] = []
+        self._conns: list[Conn] = []
+        self._threads: list[threading.Thread] = []
+        for sentinel in sentinels:
+            self.add(sentinel)
+
+    def add(self, sentinel: "Sentinel") -> None:
+        conn = sentinel.conn()
+        reply = conn.call("PSUBSCRIBE", "*")
+        assert reply == ["psubscribe", "*", 1], f"PSUBSCRIBE * on {sentinel.describe()}: {reply!r}"
+        conn.sock.settimeout(None)
+        thread = threading.Thread(target=self._read, args=(conn, sentinel.port), daemon=True)
+        self._conns.append(conn)
+        self._threads.append(thread)
+        thread.start()
+
+    def _read(self, conn: "Conn", port: int) -> None:
+        while True:
+            try:
+                message = conn.read()
+            except (OSError, ConnectionClosed, ValueError):
+                return
+            if isinstance(message, list) and len(message) == 4 and message[0] == "pmessage":
+                with self._lock:
+                    self._events.append(Event(time.monotonic(), port, message[2], message[3]))
+
+    def events(self, channel: Optional[str] = None, port: Optional[int] = None,
+               since: float = 0.0) -> list[Event]:
+        """The events so far, oldest first, optionally of one channel / sentinel / after a time."""
+        with self._lock:
+            return [e for e in self._events
+                    if (channel is None or e.channel == channel)
+                    and (port is None or e.port == port) and e.at >= since]
+
+    def wait_for(self, channel: str, timeout: float, port: Optional[int] = None, since: float = 0.0,
+                 match: Callable[[Event], bool] = lambda _: True) -> Event:
+        """The first event on `channel` (and from `port`, after `since`) that `match`es; waits for it."""
+        return wait_until(
+            lambda: next((e for e in self.events(channel, port, since) if match(e)), None),
+            timeout, interval=0.02,
+            message=lambda: f"event {channel}" + (f" from the sentinel on {port}" if port else "")
+                            + "; events so far:\n" + self.describe(since),
+        )
+
+    def describe(self, since: float = 0.0) -> str:
+        """The events as text lines (time relative to `since`), for failure messages."""
+        return "\n".join(f"  {e.at - since:+8.3f} s  {e.port}  {e.channel} {e.data}"
+                         for e in self.events(since=since)) or "  (none)"
+
+    def stop(self) -> None:
+        for conn in self._conns:
+            try:
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+        for thread in self._threads:
+            thread.join(timeout=5)
 
 
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
