@@ -91,10 +91,11 @@ public struct ChaosRun {
                     w.schedule(at: end) { $0.resumeRedis(i) }
                 })
             case 2:
-                var a: [NodeID] = [], b: [NodeID] = []
-                for i in 0..<redisCount { draw(2) == 0 ? a.append(.redis(i)) : b.append(.redis(i)) }
-                for j in 0..<sentinelCount { draw(2) == 0 ? a.append(.sentinel(j)) : b.append(.sentinel(j)) }
-                world.schedule(at: t, { $0.partition([a, b]) })
+                // Two or three sides.
+                var sides: [[NodeID]] = Array(repeating: [], count: 2 + draw(2))
+                for i in 0..<redisCount { sides[draw(sides.count)].append(.redis(i)) }
+                for j in 0..<sentinelCount { sides[draw(sides.count)].append(.sentinel(j)) }
+                world.schedule(at: t, { $0.partition(sides) })
                 world.schedule(at: end, { $0.healPartition() })
             case 3:
                 let j = draw(sentinelCount)
