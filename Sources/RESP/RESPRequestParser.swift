@@ -30,7 +30,13 @@ public struct RESPRequestParser: Sendable {
     /// above 16384 is then a protocol error.
     public var authenticated: Bool = true
 
+    /// Received bytes. Everything before `input.readOffset` is consumed; a command
+    /// still being received stays in the buffer from its first byte, so that once
+    /// complete its arguments can be handed out in place.
     private var input = InputBuffer()
+    /// Where the last returned command ends: consumed at the next call, not at once,
+    /// so that the `RESPArguments` returned share the buffer instead of copying it.
+    private var returnedEnd: Int?
     private var progress = Progress()
     private var failure: RESPProtocolError?
 
@@ -39,55 +45,102 @@ public struct RESPRequestParser: Sendable {
     }
 
     /// How many received bytes are not part of a returned command yet (including
-    /// the arguments of a partly received command already parsed).
-    public var bufferedByteCount: Int { input.unconsumedCount + progress.commandBytes }
+    /// the bytes of a partly received command).
+    public var bufferedByteCount: Int { input.unconsumedCount - ((returnedEnd ?? input.readOffset) - input.readOffset) }
 
     /// Adds bytes read from the client.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        consumeReturned()
         input.append(bytes)
     }
 
     /// Adds bytes read from the client.
     public mutating func append(_ bytes: [UInt8]) {
+        consumeReturned()
         input.append(bytes)
     }
 
-    /// The next complete command, or nil when more bytes are needed. Empty
-    /// inline lines and `*0`/`*-1` multibulks are skipped. Once this throws, it
-    /// throws the same error on every later call.
+    /// The next complete command as arrays of bytes, or nil when more bytes are needed.
+    /// See `nextArguments()`.
     public mutating func next() throws(RESPProtocolError) -> [[UInt8]]? {
+        try nextArguments()?.arrays
+    }
+
+    /// The next complete command, or nil when more bytes are needed. Empty inline
+    /// lines and `*0`/`*-1` multibulks are skipped. Once this throws, it throws the
+    /// same error on every later call.
+    ///
+    /// The arguments of a multibulk are views into the parser's buffer, not copies:
+    /// nothing is allocated per command. Keeping them past the next call to the
+    /// parser is safe but makes that call copy the buffer.
+    public mutating func nextArguments() throws(RESPProtocolError) -> RESPArguments? {
         if let failure { throw failure }
+        consumeReturned()
+        // The command under way starts at readOffset; `progress` counts from there.
+        let origin = input.readOffset
         var state = progress
-        progress.arguments = []  // keep a single reference so appends do not copy
-        state.offset = input.readOffset
+        progress.spans = []  // keep a single reference so appends do not copy
+        state.commandStart = origin
+        state.offset += origin
         let limits = self.limits
         let authenticated = self.authenticated
+        let outcome: Outcome
         do {
-            let command = try input.bytes.withUnsafeBufferPointer {
-                (bytes) throws(RESPProtocolError) -> [[UInt8]]? in
+            outcome = try input.bytes.withUnsafeBufferPointer {
+                (bytes) throws(RESPProtocolError) -> Outcome in
                 try Self.parse(bytes, &state, limits: limits, authenticated: authenticated)
             }
-            input.consume(upTo: state.offset)
-            progress = state
-            return command
         } catch {
             failure = error
             throw error
+        }
+        switch outcome {
+        case .incomplete:
+            // Keep the command under way (all of it) and where its parsing stands.
+            input.consume(upTo: state.commandStart)
+            state.offset -= state.commandStart
+            progress = state
+            return nil
+        case .multibulk:
+            returnedEnd = state.offset
+            let arguments = RESPArguments(storage: input.bytes, origin: state.commandStart, spans: state.spans)
+            state.offset = 0
+            progress = state
+            return arguments
+        case .inline(let words):
+            returnedEnd = state.offset
+            progress = Progress()
+            return RESPArguments(words)
+        }
+    }
+
+    private mutating func consumeReturned() {
+        if let end = returnedEnd {
+            returnedEnd = nil
+            input.consume(upTo: end)
         }
     }
 
     /// Where the parser stands inside the current command.
     private struct Progress: Sendable {
-        /// Index of the first unconsumed byte.
+        /// Index of the first byte of the command under way (absolute while parsing).
+        var commandStart = 0
+        /// Index of the first byte not parsed yet (relative to `commandStart`
+        /// between calls, absolute while parsing).
         var offset = 0
         /// Bulk arguments still expected by the current multibulk; 0 between commands.
         var argumentsLeft = 0
         /// Length of the bulk argument whose header was read, or -1.
         var bulkLength = -1
-        /// Arguments of the current multibulk read so far.
-        var arguments: [[UInt8]] = []
-        /// Bytes consumed by the current, still incomplete, command.
-        var commandBytes = 0
+        /// Where the arguments read so far are, relative to `commandStart`.
+        var spans: [Range<Int>] = []
+    }
+
+    private enum Outcome {
+        case incomplete
+        /// A multibulk: its arguments are `Progress.spans`.
+        case multibulk
+        case inline([[UInt8]])
     }
 
     private static func parse(
@@ -95,20 +148,21 @@ public struct RESPRequestParser: Sendable {
         _ state: inout Progress,
         limits: RESPLimits,
         authenticated: Bool
-    ) throws(RESPProtocolError) -> [[UInt8]]? {
+    ) throws(RESPProtocolError) -> Outcome {
         let end = bytes.count
         while true {
             if state.argumentsLeft == 0 {
                 // At a command boundary.
                 let start = state.offset
-                guard start < end else { return nil }
+                state.commandStart = start
+                guard start < end else { return .incomplete }
                 if bytes[start] != ASCII.star {
                     guard let (arguments, next) = try parseInline(bytes, at: start, limits: limits) else {
                         return try incomplete(bytes, state, limits)
                     }
                     state.offset = next
                     if arguments.isEmpty { continue }
-                    return arguments
+                    return .inline(arguments)
                 }
                 guard let cr = try findHeaderEnd(bytes, at: start, limits: limits,
                                                  tooLong: "too big mbulk count string") else {
@@ -128,8 +182,8 @@ public struct RESPRequestParser: Sendable {
                 if count <= 0 { continue }
                 state.argumentsLeft = Int(count)
                 state.bulkLength = -1
-                state.commandBytes = cr + 2 - start
-                state.arguments.reserveCapacity(min(Int(count), 1024))
+                state.spans.removeAll(keepingCapacity: true)
+                state.spans.reserveCapacity(min(Int(count), 1024))
             }
 
             while state.argumentsLeft > 0 {
@@ -153,8 +207,8 @@ public struct RESPRequestParser: Sendable {
                     if !authenticated && length > 16384 {
                         throw .protocolError("unauthenticated bulk length")
                     }
-                    state.commandBytes += cr + 2 - start
-                    if state.commandBytes + Int(length) + 2 > limits.maxQueryBuffer {
+                    // The command so far, this header, the bulk and its \r\n.
+                    if cr + 2 - state.commandStart + Int(length) + 2 > limits.maxQueryBuffer {
                         throw .queryBufferLimit
                     }
                     state.offset = cr + 2
@@ -164,16 +218,13 @@ public struct RESPRequestParser: Sendable {
                 guard end - start >= state.bulkLength + 2 else {
                     return try incomplete(bytes, state, limits)
                 }
-                state.arguments.append(bytes.copyBytes(from: start, to: start + state.bulkLength))
+                let relative = start - state.commandStart
+                state.spans.append(relative..<relative + state.bulkLength)
                 state.offset = start + state.bulkLength + 2
-                state.commandBytes += state.bulkLength + 2
                 state.bulkLength = -1
                 state.argumentsLeft -= 1
             }
-            let command = state.arguments
-            state.arguments = []
-            state.commandBytes = 0
-            return command
+            return .multibulk
         }
     }
 
@@ -214,11 +265,11 @@ public struct RESPRequestParser: Sendable {
     @inline(__always)
     private static func incomplete(
         _ bytes: UnsafeBufferPointer<UInt8>, _ state: Progress, _ limits: RESPLimits
-    ) throws(RESPProtocolError) -> [[UInt8]]? {
-        if state.commandBytes + (bytes.count - state.offset) > limits.maxQueryBuffer {
+    ) throws(RESPProtocolError) -> Outcome {
+        if bytes.count - state.commandStart > limits.maxQueryBuffer {
             throw .queryBufferLimit
         }
-        return nil
+        return .incomplete
     }
 
     /// Reads one inline command line at `start`. Returns its arguments (empty for

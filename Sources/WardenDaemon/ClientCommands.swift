@@ -38,12 +38,12 @@ extension ClientServer {
     /// asks, answered without building intermediate values. The address itself
     /// comes from the core, as for any other command. Returns false for anything
     /// else (or a client that must authenticate or is in RESP2 Pub/Sub mode).
-    func answerMasterAddressQuickly(_ s: ClientSession, _ raw: [[UInt8]]) -> Bool {
-        guard raw.count == 3, s.authenticated, s.version == .resp3 || s.subscriptionCount == 0,
-              Self.equalsLowercased(raw[0], Self.sentinelWord),
-              Self.equalsLowercased(raw[1], Self.getMasterAddrWord) else { return false }
+    func answerMasterAddressQuickly(_ s: ClientSession, _ args: RESPArguments) -> Bool {
+        guard args.count == 3, s.authenticated, s.version == .resp3 || s.subscriptionCount == 0,
+              args.argument(0, equalsLowercased: Self.sentinelWord),
+              args.argument(1, equalsLowercased: Self.getMasterAddrWord) else { return false }
         s.lastCommand = "sentinel|get-master-addr-by-name"
-        let name = String(decoding: raw[2], as: UTF8.self)
+        let name = String(decoding: args[2], as: UTF8.self)
         guard let address = daemon.core.masterAddress(named: name) else {
             s.out.append(contentsOf: s.version == .resp3 ? Self.resp3Null : Self.resp2NullArray)
             return true
@@ -64,17 +64,6 @@ extension ClientServer {
     static let getMasterAddrWord = Array("get-master-addr-by-name".utf8)
     static let resp2NullArray = Array("*-1\r\n".utf8)
     static let resp3Null = Array("_\r\n".utf8)
-
-    /// ASCII case-insensitive comparison against a lower-case word.
-    static func equalsLowercased(_ bytes: [UInt8], _ word: [UInt8]) -> Bool {
-        guard bytes.count == word.count else { return false }
-        for i in 0..<bytes.count {
-            var b = bytes[i]
-            if b >= 65 && b <= 90 { b += 32 }
-            if b != word[i] { return false }
-        }
-        return true
-    }
 
     func execute(_ s: ClientSession, _ raw: [[UInt8]], now: Millis) {
         s.lastCommandAt = now

@@ -30,6 +30,8 @@ final class ClientSession {
         self.id = id
         self.connection = connection
         self.parser = RESPRequestParser()
+        // As redis-server: until AUTH, big multibulks and bulks are protocol errors.
+        self.parser.authenticated = !needsAuth
         self.authenticated = !needsAuth
         self.createdAt = now
         self.lastCommandAt = now
@@ -118,8 +120,8 @@ final class ClientServer {
     }
 
     func read(_ s: ClientSession, _ bytes: UnsafeRawBufferPointer) {
-        // The parser and the output buffer are moved out of the session while a
-        // pipeline is processed: one exclusive access instead of one per command.
+        // The parser is moved out of the session while a pipeline is processed:
+        // one exclusive access instead of one per command.
         var parser = RESPRequestParser()
         swap(&parser, &s.parser)
         defer { swap(&parser, &s.parser) }
@@ -128,9 +130,9 @@ final class ClientServer {
         let now = EventLoop.wallClockMs()
         var commands = 0
         while !s.closing {
-            let args: [[UInt8]]?
+            let args: RESPArguments?
             do {
-                args = try parser.next()
+                args = try parser.nextArguments()
             } catch {
                 if let text = error.replyText {
                     s.reply(.error(text))
@@ -142,7 +144,8 @@ final class ClientServer {
             guard let args, !args.isEmpty else { break }
             commands += 1
             if !answerMasterAddressQuickly(s, args) {
-                execute(s, args, now: now)
+                execute(s, args.arrays, now: now)
+                parser.authenticated = s.authenticated
             }
         }
         stats.commandsProcessed += commands

@@ -63,6 +63,25 @@ final class RESPRequestParserTests: XCTestCase {
         XCTAssertEqual(parser.bufferedByteCount, 0)
     }
 
+    func testArgumentsAreViewsThatStayValid() throws {
+        var parser = RESPRequestParser()
+        parser.append(bytes("*3\r\n$8\r\nSENTINEL\r\n$23\r\nGET-master-addr-by-name\r\n$2\r\nm1\r\n*1\r\n$4\r\nPI"))
+        let first = try XCTUnwrap(try parser.nextArguments())
+        XCTAssertEqual(first.count, 3)
+        XCTAssertTrue(first.argument(0, equalsLowercased: bytes("sentinel")))
+        XCTAssertTrue(first.argument(1, equalsLowercased: bytes("get-master-addr-by-name")))
+        XCTAssertFalse(first.argument(2, equalsLowercased: bytes("m2")))
+        XCTAssertFalse(first.argument(2, equalsLowercased: bytes("m")))
+        XCTAssertEqual(Array(first[2]), bytes("m1"))
+        // Held past later calls that consume and reuse the buffer, it still reads the same.
+        XCTAssertNil(try parser.nextArguments())
+        parser.append(bytes("NG\r\n" + String(repeating: "PING\r\n", count: 10)))
+        XCTAssertEqual(try parser.nextArguments()?.arrays, args("PING"))
+        XCTAssertEqual(first.arrays, args("SENTINEL", "GET-master-addr-by-name", "m1"))
+        // Inline commands come as arguments too.
+        XCTAssertEqual(try parser.nextArguments()?.arrays, args("PING"))
+    }
+
     func testAppendRawBuffer() throws {
         var parser = RESPRequestParser()
         bytes("*1\r\n$4\r\nPING\r\nPING\r\n").withUnsafeBytes { parser.append($0) }

@@ -26,6 +26,12 @@ import harness  # noqa: E402
 
 COMMAND = ["SENTINEL", "get-master-addr-by-name", "mymaster"]
 
+# With two CPUs or more, the sentinel under test runs on CPU 1 and redis-benchmark on
+# CPU 0, the same for both binaries: without it the scheduler's placement of the two
+# processes (same CPU or not) moves the figures by ±15 % from one run to the next.
+PIN = len(os.sched_getaffinity(0)) >= 2
+BENCHMARK_CPU = ["taskset", "-c", "0"] if PIN else []
+
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time the process has used so far."""
@@ -38,7 +44,7 @@ def run_benchmark(sentinel, clients: int, requests: int, pipeline: int) -> tuple
     port = sentinel.port
     cpu_before = cpu_seconds(sentinel.pid)
     out = subprocess.run(
-        ["redis-benchmark", "-h", harness.HOST, "-p", str(port), "-c", str(clients),
+        [*BENCHMARK_CPU, "redis-benchmark", "-h", harness.HOST, "-p", str(port), "-c", str(clients),
          "-n", str(requests), "-P", str(pipeline), "-q", *COMMAND],
         capture_output=True, text=True, timeout=300, check=True).stdout
     # -q prints progress with \r, then "<cmd>: N requests per second, p50=..."
@@ -65,6 +71,9 @@ def main() -> None:
     try:
         for name, s in sentinels.items():
             harness.wait_until(lambda s=s: s.cmd(*COMMAND) is not None, 10, message=f"{name} answers")
+            if PIN:
+                for task in os.listdir(f"/proc/{s.pid}/task"):  # every thread of it
+                    os.sched_setaffinity(int(task), {1})
         results: dict[tuple[str, int], list[float]] = {}
         cpu: dict[tuple[str, int], list[float]] = {}
         for pipeline in (1, 16):
@@ -74,17 +83,24 @@ def main() -> None:
                     rps, us = run_benchmark(s, args.clients, requests, pipeline)
                     results.setdefault((name, pipeline), []).append(rps)
                     cpu.setdefault((name, pipeline), []).append(us)
-        print(f"redis-benchmark -c {args.clients} {' '.join(COMMAND)}; median of {args.rounds} alternating runs")
+        print(f"redis-benchmark -c {args.clients} {' '.join(COMMAND)}; median of {args.rounds} alternating runs"
+              " (slowest-fastest run in brackets)"
+              + ("; sentinel on CPU 1, redis-benchmark on CPU 0" if PIN else ""))
         print("| mode | warden req/s | redis-sentinel req/s | warden / redis-sentinel "
               "| warden CPU µs/req | redis-sentinel CPU µs/req |")
         print("|---|---|---|---|---|---|")
+
+        def spread(runs: list[float]) -> str:
+            return f"{statistics.median(runs):,.0f} ({min(runs):,.0f}-{max(runs):,.0f})"
+
         for pipeline in (1, 16):
             w = statistics.median(results[("warden", pipeline)])
             r = statistics.median(results[("redis-sentinel", pipeline)])
             mode = "no pipeline" if pipeline == 1 else f"-P {pipeline}"
             wc = statistics.median(cpu[("warden", pipeline)])
             rc = statistics.median(cpu[("redis-sentinel", pipeline)])
-            print(f"| {mode} | {w:,.0f} | {r:,.0f} | {w / r:.2f} | {wc:.2f} | {rc:.2f} |")
+            print(f"| {mode} | {spread(results[('warden', pipeline)])} | {spread(results[('redis-sentinel', pipeline)])} "
+                  f"| {w / r:.2f} | {wc:.2f} | {rc:.2f} |")
     finally:
         for s in sentinels.values():
             s.stop()

@@ -279,6 +279,7 @@ def test_requirepass(make_redis: Callable[..., RedisServer], make_sentinel: Call
     replies: list[list[Any]] = []
     for sentinel in sentinels:
         seen = []
+        unauthenticated: list[bytes] = []
         with Conn(sentinel.port) as conn:
             for args in (("PING",), ("SENTINEL", "MASTERS"), ("CLIENT", "ID"), ("HELLO", "3"),
                          ("AUTH", "wrong"), ("AUTH", "default", "wrong")):
@@ -294,11 +295,18 @@ def test_requirepass(make_redis: Callable[..., RedisServer], make_sentinel: Call
             assert conn.call("AUTH", "default", "secret") == "OK"
         with sentinel.client(protocol=3) as client:
             assert client.ping() is True
-        replies.append(seen)
+        # Until AUTH, more than 10 arguments or a bulk above 16384 bytes is a protocol error.
+        for raw in (b"*11\r\n", b"*2\r\n$4\r\nAUTH\r\n$16385\r\n"):
+            with Conn(sentinel.port) as conn:
+                conn.sock.sendall(raw)
+                unauthenticated.append(conn.read_until_closed(timeout=10))
+        replies.append(seen + unauthenticated)
     sut, ref = replies
     assert ref[:3] == [Error("NOAUTH Authentication required.")] * 3
     assert ref[3].startswith("NOAUTH HELLO must be called with the client already authenticated")
-    assert ref[4:] == [Error("WRONGPASS invalid username-password pair or user is disabled.")] * 2
+    assert ref[4:6] == [Error("WRONGPASS invalid username-password pair or user is disabled.")] * 2
+    assert ref[6:] == [b"-ERR Protocol error: unauthenticated multibulk length\r\n",
+                       b"-ERR Protocol error: unauthenticated bulk length\r\n"]
     assert sut == ref
 
 
