@@ -314,7 +314,10 @@ public final class Sentinel {
         guard ri.pendingCommands < Self.maxPendingCommands else { return }
 
         if !ri.isSentinel {
-            let period = ri.isReplica ? timing.replicaInfoPeriod : timing.infoPeriod
+            var period = ri.isReplica ? timing.replicaInfoPeriod : timing.infoPeriod
+            if !ri.flags.isDisjoint(with: [.reconfSent, .reconfInProgress]) {
+                period = min(period, timing.reconfInfoPeriod)
+            }
             if ri.infoRefresh == 0 || now - ri.infoRefresh > period {
                 requestInfo(ri)
             }

@@ -9,6 +9,10 @@ public struct Timing: Equatable, Sendable {
     /// Warden: INFO to replicas every second at all times (Redis only does so while
     /// the master is ODOWN), so replica data is never too stale to choose from.
     public var replicaInfoPeriod: Millis = 1_000
+    /// Warden: INFO every 100 ms to a replica told to follow the promoted one, until it
+    /// reports the link up (Redis: every 1000 ms), so the failover ends when the
+    /// replica has synced rather than up to a second later.
+    public var reconfInfoPeriod: Millis = 100
     /// Warden: PING every 100 ms (Redis 1000), capped by down-after-milliseconds.
     public var pingPeriod: Millis = 100
     /// Warden: while a master is SDOWN, ask peers every 100 ms (Redis 1000).

@@ -821,6 +821,37 @@ final class FailoverTests: XCTestCase {
         XCTAssertEqual(peak, 1)
     }
 
+    func testReplicaBeingReconfiguredIsPolledUntilItsLinkIsUp() {
+        let rig = FailoverRig(replicas: 2)
+        rig.applyReplicaOf()
+        rig.warmUp()
+        // The other replica takes 450 ms to sync with the new master after its SLAVEOF.
+        let other = FailoverRig.replicaAddress(1)
+        let inner = rig.onReplicaOf
+        var syncedAt: Millis?
+        rig.onReplicaOf = { [unowned rig] node, target in
+            inner?(node, target)
+            if node == other, let target {
+                rig.setReplica(1, master: target, linkUp: false)
+                syncedAt = rig.now + 450
+            }
+        }
+        rig.silenceMaster()
+        rig.advance(until: { syncedAt != nil }, limit: 3_000, step: 10)
+        let infosBefore = rig.commands(to: other).filter { $0 == ["INFO"] }.count
+        rig.advance(until: { rig.now >= syncedAt! }, step: 10)
+        // Polled every reconfInfoPeriod (100 ms) meanwhile, not every second.
+        XCTAssertGreaterThanOrEqual(rig.commands(to: other).filter { $0 == ["INFO"] }.count - infosBefore, 4)
+        rig.setReplica(1, master: FailoverRig.replicaAddress(0), linkUp: true)
+        let synced = rig.now
+        rig.advance(until: { !rig.events(named: "+failover-end").isEmpty }, limit: 1_000, step: 10)
+        XCTAssertLessThanOrEqual(rig.now - synced, rig.sentinel.timing.reconfInfoPeriod + 20)
+        // Once done, the replica is back to the ordinary period.
+        let infosAfterEnd = rig.commands(to: other).filter { $0 == ["INFO"] }.count
+        rig.advance(500, step: 10)
+        XCTAssertLessThanOrEqual(rig.commands(to: other).filter { $0 == ["INFO"] }.count - infosAfterEnd, 1)
+    }
+
     func testParallelSyncsTwo() {
         let rig = FailoverRig(replicas: 4) { $0.parallelSyncs = 2 }
         rig.applyReplicaOf()

@@ -26,7 +26,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from harness import (
-    HOST, WARDEN_BIN, Error, EventLog, RedisServer, Resources, Sentinel, Topology,
+    HOST, WARDEN_BIN, Error, EventLog, Monitor, RedisServer, Resources, Sentinel, Topology,
     info_sections, is_reference, wait_until,
 )
 
@@ -235,6 +235,52 @@ def test_paused_master_fails_over_and_rejoins_as_replica(make_topology: Callable
         assert master_addr(sentinel) == ["127.0.0.1", str(new_port)]
         assert len(events.events("+switch-master", port=sentinel.port)) == 1, events.describe(paused_at)
     assert len(events.events("+elected-leader")) == 1, events.describe(paused_at)
+
+
+# --------------------------------------------------------------------------------------
+# SENTINEL FAILOVER: forced, with the master alive
+
+
+@pytest.mark.timeout(80)
+def test_forced_failover_with_the_master_alive(make_topology: Callable[..., Topology],
+                                               resources: Resources) -> None:
+    topo = make_topology()
+    old = topo.master
+    leader = topo.sentinels[0]
+    events = events_of(resources, topo.sentinels)
+
+    asked_at = time.monotonic()
+    assert leader.cmd("SENTINEL", "FAILOVER", "mymaster") == "OK"
+    new_port = wait_switched(events, topo.sentinels, old.port, since=asked_at)
+    print(f"+switch-master on all three {time.monotonic() - asked_at:.2f} s after SENTINEL FAILOVER")
+    # No vote was needed: the sentinel asked led it, in a new epoch, and nobody saw ODOWN.
+    elected = events.events("+elected-leader")
+    assert [e.port for e in elected] == [leader.port], events.describe(asked_at)
+    assert not events.events("+odown") and not events.events("+sdown"), events.describe(asked_at)
+    promoted, other = split_replicas(topo, new_port)
+    assert role(promoted) == "master"
+    epoch = wait_config_files(topo.sentinels, new_port)
+
+    # The old master never went down: it is made a replica of the new one, so is the other.
+    for server in (old, other):
+        wait_until(lambda: replicates_from(server, new_port), CONVERT_LIMIT,
+                   message=lambda: f"{server.port} to replicate from {new_port}: {server.info()}\n"
+                   + events.describe(asked_at))
+    for sentinel in topo.sentinels:
+        assert master_addr(sentinel) == ["127.0.0.1", str(new_port)]
+        wait_until(lambda: int(sentinel.master()["num-slaves"]) == 2, 15,
+                   message=lambda: f"{sentinel.port} to list both replicas: {sentinel.view()}")
+    assert [config_epoch(s) for s in topo.sentinels] == [epoch] * 3
+
+
+def test_forced_failover_without_a_good_replica(make_redis: Callable[..., RedisServer],
+                                                make_sentinel: Callable[..., Sentinel]) -> None:
+    master = make_redis()
+    sentinel = make_sentinel(masters=[Monitor(port=master.port, quorum=1)])
+    reply = sentinel.cmd("SENTINEL", "FAILOVER", "mymaster")
+    assert reply == Error("NOGOODSLAVE No suitable replica to promote"), reply
+    assert sentinel.cmd("SENTINEL", "FAILOVER", "nosuch") == Error("ERR No such master with that name")
+    assert master_addr(sentinel) == ["127.0.0.1", str(master.port)]
 
 
 # --------------------------------------------------------------------------------------
