@@ -145,6 +145,14 @@ def split_replicas(topo: Topology, new_port: int) -> tuple[RedisServer, RedisSer
     return promoted[0], others[0]
 
 
+def assert_one_failover(events: EventLog, sentinels: list[Sentinel], new_port: int, since: float) -> None:
+    """Every sentinel names the new master and switched once; one leader was elected."""
+    for sentinel in sentinels:
+        assert master_addr(sentinel) == ["127.0.0.1", str(new_port)], sentinel.view()
+        assert len(events.events("+switch-master", port=sentinel.port)) == 1, events.describe(since)
+    assert len(events.events("+elected-leader")) == 1, events.describe(since)
+
+
 def observe(seconds: float, check: Callable[[], None], interval: float = 0.1) -> None:
     """Run `check` (which asserts) again and again for `seconds`: for things that must NOT happen."""
     end = time.monotonic() + seconds
@@ -182,14 +190,9 @@ def test_kill9_master_promotes_exactly_one_replica(make_topology: Callable[..., 
                message=lambda: f"replica {other.port} to replicate from {new_port}: {other.info()}")
     assert [role(promoted), role(other)] == ["master", "slave"]
 
-    for sentinel in topo.sentinels:
-        assert master_addr(sentinel) == ["127.0.0.1", str(new_port)], sentinel.view()
     epoch = wait_config_files(topo.sentinels, new_port)
     print(f"config epoch {epoch}")
-
-    for sentinel in topo.sentinels:
-        assert len(events.events("+switch-master", port=sentinel.port)) == 1, events.describe(killed_at)
-    assert len(events.events("+elected-leader")) == 1, events.describe(killed_at)
+    assert_one_failover(events, topo.sentinels, new_port, since=killed_at)
 
 
 # --------------------------------------------------------------------------------------
@@ -231,10 +234,7 @@ def test_paused_master_fails_over_and_rejoins_as_replica(make_topology: Callable
 
     observe(convert.at + 3 * FAILOVER_TIMEOUT - time.monotonic(), no_second_failover, interval=0.25)
     assert [config_epoch(s) for s in topo.sentinels] == [epoch] * 3
-    for sentinel in topo.sentinels:
-        assert master_addr(sentinel) == ["127.0.0.1", str(new_port)]
-        assert len(events.events("+switch-master", port=sentinel.port)) == 1, events.describe(paused_at)
-    assert len(events.events("+elected-leader")) == 1, events.describe(paused_at)
+    assert_one_failover(events, topo.sentinels, new_port, since=paused_at)
 
 
 # --------------------------------------------------------------------------------------
@@ -266,8 +266,8 @@ def test_forced_failover_with_the_master_alive(make_topology: Callable[..., Topo
         wait_until(lambda: replicates_from(server, new_port), CONVERT_LIMIT,
                    message=lambda: f"{server.port} to replicate from {new_port}: {server.info()}\n"
                    + events.describe(asked_at))
+    assert_one_failover(events, topo.sentinels, new_port, since=asked_at)
     for sentinel in topo.sentinels:
-        assert master_addr(sentinel) == ["127.0.0.1", str(new_port)]
         wait_until(lambda: int(sentinel.master()["num-slaves"]) == 2, 15,
                    message=lambda: f"{sentinel.port} to list both replicas: {sentinel.view()}")
     assert [config_epoch(s) for s in topo.sentinels] == [epoch] * 3
