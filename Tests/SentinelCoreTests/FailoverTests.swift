@@ -852,6 +852,41 @@ final class FailoverTests: XCTestCase {
         XCTAssertLessThanOrEqual(rig.commands(to: other).filter { $0 == ["INFO"] }.count - infosAfterEnd, 1)
     }
 
+    func testReplicaFollowingTheWrongMasterIsFixedAfterTheFailoverTimeout() {
+        let rig = FailoverRig()  // failover-timeout 6000
+        rig.applyReplicaOf()
+        rig.warmUp()
+        let wrong = Address("127.0.0.1", 7000)
+        rig.setReplica(1, master: wrong)
+        rig.advance(until: { rig.replica(1).replicaMasterPort == 7000 }, limit: 2_000)
+        let seen = rig.now
+        XCTAssertTrue(rig.advance(until: { !rig.events(named: "+fix-slave-config").isEmpty }, limit: 10_000))
+        // failover-timeout after the change was seen (INFO comes every second).
+        XCTAssertGreaterThan(rig.now - seen, 6_000)
+        XCTAssertLessThanOrEqual(rig.now - seen, 6_000 + rig.sentinel.timing.replicaInfoPeriod + 100)
+        XCTAssertEqual(rig.events(named: "+fix-slave-config").map(\.payload),
+                       ["slave 127.0.0.1:6381 127.0.0.1 6381 @ mymaster 127.0.0.1 6379"])
+        XCTAssertTrue(rig.commands(to: FailoverRig.replicaAddress(1)).contains(["SLAVEOF", "127.0.0.1", "6379"]))
+        // Following the right master again: nothing more to fix.
+        rig.advance(20_000)
+        XCTAssertEqual(rig.events(named: "+fix-slave-config").count, 1)
+        XCTAssertEqual(rig.replica(1).replicaMasterPort, 6379)
+    }
+
+    func testWrongMasterIsNotFixedDuringTilt() {
+        let rig = FailoverRig()
+        rig.applyReplicaOf()
+        rig.warmUp()
+        rig.setReplica(1, master: Address("127.0.0.1", 7000))
+        rig.advance(1_100)
+        // The clock jumps: TILT for 30 s, during which nothing is changed.
+        rig.advance(3_000, step: 3_000)
+        XCTAssertTrue(rig.sentinel.tilt)
+        rig.advance(until: { !rig.sentinel.tilt }, limit: 40_000)
+        XCTAssertTrue(rig.events(named: "+fix-slave-config").isEmpty)
+        XCTAssertTrue(rig.advance(until: { !rig.events(named: "+fix-slave-config").isEmpty }, limit: 2_000))
+    }
+
     func testParallelSyncsTwo() {
         let rig = FailoverRig(replicas: 4) { $0.parallelSyncs = 2 }
         rig.applyReplicaOf()

@@ -284,6 +284,36 @@ def test_forced_failover_without_a_good_replica(make_redis: Callable[..., RedisS
 
 
 # --------------------------------------------------------------------------------------
+# A replica that follows another master is pointed back (+fix-slave-config)
+
+
+@pytest.mark.timeout(80)
+def test_replica_following_the_wrong_master_is_pointed_back(
+        make_topology: Callable[..., Topology], make_redis: Callable[..., RedisServer],
+        resources: Resources) -> None:
+    topo = make_topology()
+    stranger = make_redis()
+    replica = topo.replicas[1]
+    events = events_of(resources, topo.sentinels)
+
+    moved_at = time.monotonic()
+    with replica.client() as client:
+        client.replicaof(HOST, stranger.port)
+    # redis-sentinel sends replicas INFO every 10 s: it sees the change, then acts, up to
+    # 10 s late each time; Warden's INFO period for replicas is 1 s.
+    fix = events.wait_for("+fix-slave-config", FAILOVER_TIMEOUT + (25 if REFERENCE else 5), since=moved_at)
+    # Not before failover-timeout since the sentinel saw the change.
+    assert fix.at - moved_at >= FAILOVER_TIMEOUT, events.describe(moved_at)
+    assert fix.data == (f"slave 127.0.0.1:{replica.port} 127.0.0.1 {replica.port} "
+                        f"@ mymaster 127.0.0.1 {topo.master.port}")
+    wait_until(lambda: replicates_from(replica, topo.master.port), 15,
+               message=lambda: f"{replica.port} back on the master: {replica.info()}")
+    # One sentinel fixed it; nothing failed over.
+    assert not events.events("+try-failover") and not events.events("+switch-master"), \
+        events.describe(moved_at)
+
+
+# --------------------------------------------------------------------------------------
 # The elected leader crashes (SENTINEL SIMULATE-FAILURE crash-after-election)
 
 
