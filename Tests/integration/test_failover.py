@@ -365,6 +365,15 @@ def test_leader_crash_after_election_is_taken_over_in_a_later_epoch(
     # The crashed sentinel's file still names the old master: it never switched.
     assert f"sentinel monitor mymaster 127.0.0.1 {old.port} 2" in crashed.conf_text()
 
+    # Restarted, it learns the new configuration from its peers' hellos.
+    restarted_at = time.monotonic()
+    crashed.start()
+    events.add(crashed)
+    wait_until(lambda: master_addr(crashed) == ["127.0.0.1", str(new_port)], 15,
+               message=lambda: f"the restarted sentinel to follow {new_port}: {crashed.view()}")
+    print(f"restarted sentinel converged {time.monotonic() - restarted_at:.2f} s after its start")
+    assert wait_config_files(topo.sentinels, new_port) == epoch
+
 
 # --------------------------------------------------------------------------------------
 # ODOWN without a majority: no leader, no promotion
