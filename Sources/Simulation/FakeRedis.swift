@@ -6,6 +6,7 @@ import SentinelCore
 /// SLAVEOF, CONFIG REWRITE, CLIENT KILL, SCRIPT KILL. It lives only in the
 /// simulation; the network and the clock are the world's.
 public final class FakeRedis {
+    /// What the node is in replication (`role:` in INFO).
     public enum Role: Equatable, Sendable, CustomStringConvertible {
         case master
         case replica(of: Address)

@@ -22,7 +22,6 @@ public enum NodeID: Hashable, Sendable, CustomStringConvertible {
 /// partition separates the two ends, messages wait in the connection and are
 /// delivered, still in order, once it heals (retransmission).
 final class Conn {
-    let serial: Int
     let owner: Int
     /// The owner's incarnation: a restarted sentinel does not own its old links.
     let ownerGeneration: Int
@@ -50,8 +49,7 @@ final class Conn {
     /// Commands queued since MULTI.
     var transaction: [[String]]?
 
-    init(serial: Int, owner: Int, ownerGeneration: Int, link: LinkID, target: NodeID, startedAt: Millis) {
-        self.serial = serial
+    init(owner: Int, ownerGeneration: Int, link: LinkID, target: NodeID, startedAt: Millis) {
         self.owner = owner
         self.ownerGeneration = ownerGeneration
         self.link = link

@@ -94,7 +94,6 @@ public final class World {
     var queue = EventQueue()
     /// Connections not yet known dead at both ends, in creation order.
     var conns: [Conn] = []
-    var nextConnSerial = 0
     var connsPruneThreshold = 64
     /// Partition group of each node (absent: group 0).
     var group: [NodeID: Int] = [:]
@@ -381,9 +380,10 @@ public final class World {
     }
 
     private func openConnection(from s: SentinelProcess, _ link: LinkID, to address: Address) {
-        nextConnSerial += 1
         let target = node(at: address)
-        let c = Conn(serial: nextConnSerial, owner: s.index, ownerGeneration: s.generation, link: link,
+        // Nobody listens at an unknown address: the attempt just fails, and the
+        // placeholder target is never looked at.
+        let c = Conn(owner: s.index, ownerGeneration: s.generation, link: link,
                      target: target ?? .redis(-1), startedAt: now)
         s.links[link] = c
         conns.append(c)
