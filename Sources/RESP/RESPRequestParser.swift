@@ -46,7 +46,7 @@ public struct RESPRequestParser: Sendable {
 
     /// How many received bytes are not part of a returned command yet (including
     /// the bytes of a partly received command).
-    public var bufferedByteCount: Int { input.unconsumedCount - ((returnedEnd ?? input.readOffset) - input.readOffset) }
+    public var bufferedByteCount: Int { input.bytes.count - (returnedEnd ?? input.readOffset) }
 
     /// Adds bytes read from the client.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {

@@ -24,9 +24,9 @@ enum ClientCommand: String, CaseIterable {
     }
 
     /// Recognises a command name without allocating for the common ones.
-    static func lookup(_ name: [UInt8]) -> ClientCommand? {
+    static func lookup(_ name: ArraySlice<UInt8>) -> ClientCommand? {
         guard name.count <= 12 else { return nil }
-        var lower = name
+        var lower = Array(name)
         for i in lower.indices where lower[i] >= 65 && lower[i] <= 90 { lower[i] += 32 }
         return ClientCommand(rawValue: String(decoding: lower, as: UTF8.self))
     }
@@ -65,7 +65,7 @@ extension ClientServer {
     static let resp2NullArray = Array("*-1\r\n".utf8)
     static let resp3Null = Array("_\r\n".utf8)
 
-    func execute(_ s: ClientSession, _ raw: [[UInt8]], now: Millis) {
+    func execute(_ s: ClientSession, _ raw: RESPArguments, now: Millis) {
         s.lastCommandAt = now
         guard let cmd = ClientCommand.lookup(raw[0]) else {
             let name = String(decoding: raw[0], as: UTF8.self)
@@ -108,7 +108,7 @@ extension ClientServer {
             } else if s.version == .resp2 && s.subscriptionCount > 0 {
                 s.reply(.array([.bulk("pong"), .bulk(args.count == 2 ? args[1] : "")]))
             } else if args.count == 2 {
-                s.reply(.bulkString(raw[1]))
+                s.reply(.bulkString(Array(raw[1])))
             } else {
                 s.reply(.simpleString("PONG"))
             }

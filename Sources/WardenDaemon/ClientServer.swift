@@ -144,7 +144,7 @@ final class ClientServer {
             guard let args, !args.isEmpty else { break }
             commands += 1
             if !answerMasterAddressQuickly(s, args) {
-                execute(s, args.arrays, now: now)
+                execute(s, args, now: now)
                 parser.authenticated = s.authenticated
             }
         }

@@ -327,5 +327,5 @@ def test_shutdown_exits_zero_and_keeps_config(make_redis: Callable[..., RedisSer
         assert status == 0, f"SHUTDOWN: exit status {status}\n{sentinel.diagnostics()}"
         text = sentinel.conf_text()
         assert f"sentinel myid {myid}" in text, text
-        assert re.search(rf"^sentinel known-replica mymaster 127\.0\.0\.1 \d+$", text, re.M), text
+        assert re.search(r"^sentinel known-replica mymaster 127\.0\.0\.1 \d+$", text, re.M), text
         assert HEX40.match(myid)
