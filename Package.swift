@@ -13,16 +13,19 @@ let package = Package(
         .target(name: "CSystem"),
         // RESP2/RESP3 values, incremental parser with limits, encoder. Pure.
         .target(name: "RESP"),
+        // SHA-256, HMAC-SHA256, constant-time comparison and `Secret`. Pure.
+        .target(name: "WardenCrypto"),
         // The sentinel protocol as a deterministic state machine. Pure: no I/O, no clock.
-        .target(name: "SentinelCore", dependencies: ["RESP"]),
+        .target(name: "SentinelCore", dependencies: ["RESP", "WardenCrypto"]),
         // One reactor thread on epoll: sockets, timers, buffered writes.
         .target(name: "EventLoop", dependencies: ["CSystem"]),
         // Seeded, deterministic world of sentinels, fake Redis nodes, network and faults.
         .target(name: "Simulation", dependencies: ["SentinelCore", "RESP"]),
         // The daemon: drives SentinelCore with real sockets, serves clients, persists.
-        .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "EventLoop", "CSystem"]),
+        .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "EventLoop", "CSystem", "WardenCrypto"]),
         .executableTarget(name: "warden", dependencies: ["WardenDaemon"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
+        .testTarget(name: "WardenCryptoTests", dependencies: ["WardenCrypto"]),
         .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "RESP"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
         .testTarget(name: "WardenDaemonTests", dependencies: ["WardenDaemon"]),

@@ -1,4 +1,5 @@
 import RESP
+import WardenCrypto
 
 /// The client command surface: `SENTINEL ...`, the `# Sentinel` section of INFO,
 /// and ROLE, with redis-sentinel's reply shapes, field order and error texts.
@@ -16,12 +17,18 @@ import RESP
 ///   one by one and keeps the ones before a bad one). The error texts are the same.
 extension Sentinel {
 
-    /// Runs one `SENTINEL` command. `args` is the whole argv, `args[0]` being the
-    /// command name as the client spelled it.
-    public func sentinelCommand(_ args: [String], now: Millis) -> (reply: RESPValue, effects: [Effect]) {
+    /// Runs one `SENTINEL` command. `args` is the whole argv as bytes, `args[0]`
+    /// being the command name as the client spelled it. Passwords (SET auth-pass,
+    /// CONFIG SET sentinel-pass) are kept as these exact bytes.
+    public func sentinelCommand(_ args: [[UInt8]], now: Millis) -> (reply: RESPValue, effects: [Effect]) {
         self.now = now
-        let reply = dispatchSentinelCommand(args)
+        let reply = dispatchSentinelCommand(args.map { String(decoding: $0, as: UTF8.self) }, raw: args)
         return (reply, takeEffects())
+    }
+
+    /// `sentinelCommand` for arguments that are text.
+    public func sentinelCommand(_ args: [String], now: Millis) -> (reply: RESPValue, effects: [Effect]) {
+        sentinelCommand(args.map { Array($0.utf8) }, now: now)
     }
 
     /// The monitored masters' names, in the order they were added.
@@ -37,7 +44,7 @@ extension Sentinel {
         var s = "# Sentinel\r\n"
         s += "sentinel_masters:\(masters.count)\r\n"
         s += "sentinel_tilt:\(tilt ? 1 : 0)\r\n"
-        s += "sentinel_tilt_since_seconds:\(tilt ? (now - tiltStartTime) / 1000 : -1)\r\n"
+        s += "sentinel_tilt_since_seconds:\(tilt ? (now -| tiltStartTime) / 1000 : -1)\r\n"
         s += "sentinel_running_scripts:\(scripts.running)\r\n"
         s += "sentinel_scripts_queue_length:\(scripts.jobs.count)\r\n"
         s += "sentinel_simulate_failure_flags:\(simulateFailure.rawValue)\r\n"
@@ -66,17 +73,17 @@ extension Sentinel {
         if ri.flags.contains(.failoverInProgress) {
             f.append(("failover-state", ri.failoverState.redisName))
         }
-        f.append(("last-ping-sent", String(ri.activePingTime != 0 ? now - ri.activePingTime : 0)))
-        f.append(("last-ok-ping-reply", String(now - ri.lastAvailableTime)))
-        f.append(("last-ping-reply", String(now - ri.lastPongTime)))
-        if ri.flags.contains(.sDown) { f.append(("s-down-time", String(now - ri.sDownSince))) }
-        if ri.flags.contains(.oDown) { f.append(("o-down-time", String(now - ri.oDownSince))) }
+        f.append(("last-ping-sent", String(ri.activePingTime != 0 ? (now -| ri.activePingTime) : 0)))
+        f.append(("last-ok-ping-reply", String(now -| ri.lastAvailableTime)))
+        f.append(("last-ping-reply", String(now -| ri.lastPongTime)))
+        if ri.flags.contains(.sDown) { f.append(("s-down-time", String(now -| ri.sDownSince))) }
+        if ri.flags.contains(.oDown) { f.append(("o-down-time", String(now -| ri.oDownSince))) }
         f.append(("down-after-milliseconds", String(ri.downAfter)))
 
         if ri.isMaster || ri.isReplica {
-            f.append(("info-refresh", String(ri.infoRefresh != 0 ? now - ri.infoRefresh : 0)))
+            f.append(("info-refresh", String(ri.infoRefresh != 0 ? (now -| ri.infoRefresh) : 0)))
             f.append(("role-reported", ri.roleReported == .master ? "master" : "slave"))
-            f.append(("role-reported-time", String(now - ri.roleReportedTime)))
+            f.append(("role-reported-time", String(now -| ri.roleReportedTime)))
         }
         if ri.isMaster {
             let s = ri.settings
@@ -99,7 +106,7 @@ extension Sentinel {
             f.append(("replica-announced", ri.replicaAnnounced ? "1" : "0"))
         }
         if ri.isSentinel {
-            f.append(("last-hello-message", String(now - ri.lastHelloReceivedTime)))
+            f.append(("last-hello-message", String(now -| ri.lastHelloReceivedTime)))
             f.append(("voted-leader", ri.leader ?? "?"))
             f.append(("voted-leader-epoch", String(ri.leaderEpoch)))
         }
@@ -117,7 +124,7 @@ extension Sentinel {
         "replicas": 3, "reset": 3, "sentinels": 3, "set": -5, "simulate-failure": -3, "slaves": 3,
     ]
 
-    private func dispatchSentinelCommand(_ args: [String]) -> RESPValue {
+    private func dispatchSentinelCommand(_ args: [String], raw: [[UInt8]]) -> RESPValue {
         guard args.count >= 2 else {
             return Self.error("ERR wrong number of arguments for 'sentinel' command")
         }
@@ -143,14 +150,14 @@ extension Sentinel {
         case "ckquorum": return withMaster(args[2], checkQuorum)
         case "info-cache": return infoCacheReply(Array(args[2...]))
         case "pending-scripts": return pendingScriptsReply()
-        case "config": return configCommand(args)
+        case "config": return configCommand(args, raw: raw)
         case "debug": return args.count == 2 ? debugReply() : debugSet(args)
         case "monitor": return monitorCommand(args)
         case "remove": return withMaster(args[2], removeMaster)
-        case "set": return withMaster(args[2]) { setCommand($0, args) }
+        case "set": return withMaster(args[2]) { setCommand($0, args, raw: raw) }
         case "reset": return resetCommand(pattern: args[2])
         case "flushconfig":
-            out.append(.persist)
+            out.append(.persistAlways)
             return .ok
         case "failover": return withMaster(args[2], forcedFailoverCommand)
         case "simulate-failure": return simulateFailureCommand(Array(args[2...]))
@@ -230,9 +237,16 @@ extension Sentinel {
         guard let port = Self.parseInteger(args[3]), let epoch = Self.parseInteger(args[4]) else {
             return Self.error("ERR value is not an integer or out of range")
         }
-        // Redis reads the epoch as a signed number and uses its bits unsigned.
-        return isMasterDownByAddr(host: args[2], port: Int(port), requestEpoch: UInt64(bitPattern: epoch),
-                                  runID: args[5])
+        // Redis reads the epoch as a signed number and uses its bits unsigned, so a
+        // negative one makes it adopt an epoch near 2^64. Warden votes only in
+        // epochs it may adopt (see `Epoch`) and answers any other with no vote.
+        var requestEpoch: UInt64?
+        if epoch >= 0 && UInt64(epoch) <= Epoch.maxAdoptable {
+            requestEpoch = UInt64(epoch)
+        } else if args[5] != "*" {
+            refusedEpoch("a vote request from \(Self.clip(args[5]))", epoch: String(epoch))
+        }
+        return isMasterDownByAddr(host: args[2], port: Int(port), requestEpoch: requestEpoch, runID: args[5])
     }
 
     private func checkQuorum(_ m: Instance) -> RESPValue {
@@ -262,7 +276,7 @@ extension Sentinel {
         for m in chosen {
             reply.append(.bulk(m.name))
             reply.append(.array(([m] + m.replicas).map { ri in
-                .array([.integer(ri.infoRefresh != 0 ? now - ri.infoRefresh : 0),
+                .array([.integer(ri.infoRefresh != 0 ? elapsed(since: ri.infoRefresh) : 0),
                         ri.cachedInfo.map { .bulk($0) } ?? .null])
             }))
         }
@@ -296,7 +310,7 @@ extension Sentinel {
             return .error("NOGOODSLAVE No suitable replica to promote")
         }
         log(.warning, "Executing user requested FAILOVER of '\(m.name)'")
-        startFailover(m)
+        guard startFailover(m) else { return Self.error("ERR The current epoch cannot be incremented") }
         m.flags.insert(.forceFailover)
         // No election to wait for: go as far as the state machine can right now
         // (outside TILT, where it would not act at all).
@@ -368,14 +382,14 @@ extension Sentinel {
         case parallelSyncs(Int)
         case notificationScript(String?)
         case clientReconfigScript(String?)
-        case authPass(String?)
+        case authPass(Secret?)
         case authUser(String?)
         case quorum(Int)
         case renameCommand(from: String, to: String)
         case rebootDownAfter(Millis)
     }
 
-    private func setCommand(_ m: Instance, _ args: [String]) -> RESPValue {
+    private func setCommand(_ m: Instance, _ args: [String], raw: [[UInt8]]) -> RESPValue {
         var changes: [(MasterChange, event: String)] = []
         var j = 3
         while j < args.count {
@@ -420,7 +434,7 @@ extension Sentinel {
                 let value = path.isEmpty ? nil : path
                 change = isNotification ? .notificationScript(value) : .clientReconfigScript(value)
             case "auth-pass" where more > 0:
-                change = .authPass(args[j + 1].isEmpty ? nil : args[j + 1])
+                change = .authPass(raw[j + 1].isEmpty ? nil : Secret(raw[j + 1]))
             case "auth-user" where more > 0:
                 change = .authUser(args[j + 1].isEmpty ? nil : args[j + 1])
             case "rename-command" where more > 1:
@@ -493,27 +507,28 @@ extension Sentinel {
         "sentinel-user", "sentinel-pass", "loglevel",
     ]
 
-    private func configCommand(_ args: [String]) -> RESPValue {
+    private func configCommand(_ args: [String], raw: [[UInt8]]) -> RESPValue {
         if args.count < 4 {
             return Self.error("ERR wrong number of arguments for 'sentinel|config' command")
         }
         switch args[2].lowercased() {
-        case "set" where args.count >= 5: return configSet(Array(args[3...]))
+        case "set" where args.count >= 5: return configSet(Array(args[3...]), raw: Array(raw[3...]))
         case "get": return configGet(Array(args[3...]))
         default:
             return Self.error("ERR Only SENTINEL CONFIG GET <param> [<param> <param> ...]/ SET <param> <value> [<param> <value> ...] are supported.")
         }
     }
 
-    private func configValue(_ parameter: String) -> String {
+    private func configValue(_ parameter: String) -> RESPValue {
         switch parameter {
-        case "resolve-hostnames": return settings.resolveHostnames ? "yes" : "no"
-        case "announce-hostnames": return settings.announceHostnames ? "yes" : "no"
-        case "announce-ip": return settings.announceIP ?? ""
-        case "announce-port": return String(settings.announcePort)
-        case "sentinel-user": return settings.sentinelUser ?? ""
-        case "sentinel-pass": return settings.sentinelPass ?? ""
-        default: return settings.loglevel.rawValue
+        case "resolve-hostnames": return .bulk(settings.resolveHostnames ? "yes" : "no")
+        case "announce-hostnames": return .bulk(settings.announceHostnames ? "yes" : "no")
+        case "announce-ip": return .bulk(settings.announceIP ?? "")
+        case "announce-port": return .bulk(String(settings.announcePort))
+        case "sentinel-user": return .bulk(settings.sentinelUser ?? "")
+        // As redis-sentinel: CONFIG GET shows the password (to clients allowed to ask).
+        case "sentinel-pass": return .bulkString(settings.sentinelPass?.bytes ?? [])
+        default: return .bulk(settings.loglevel.rawValue)
         }
     }
 
@@ -527,13 +542,20 @@ extension Sentinel {
                 shown.append(p)
             }
         }
-        return .bulkMap(shown.map { ($0, configValue($0)) })
+        return .map(shown.map { RESPPair(.bulk($0), configValue($0)) })
+    }
+
+    /// One validated `SENTINEL CONFIG SET` pair, ready to apply.
+    private enum GlobalChange {
+        case resolveHostnames(Bool), announceHostnames(Bool)
+        case announceIP(String?), announcePort(Int), loglevel(LogLevel)
+        case sentinelUser(String?), sentinelPass(Secret?)
     }
 
     /// Validates every pair first; applies them only if all are valid.
-    private func configSet(_ pairs: [String]) -> RESPValue {
+    private func configSet(_ pairs: [String], raw: [[UInt8]]) -> RESPValue {
         var seen: Set<String> = []
-        var updates: [(String, String)] = []
+        var updates: [GlobalChange] = []
         var i = 0
         while i < pairs.count {
             let option = pairs[i]
@@ -548,33 +570,37 @@ extension Sentinel {
                 return Self.error("ERR Missing argument '\(option)' value")
             }
             let value = pairs[i + 1]
-            let valid: Bool
+            let change: GlobalChange?
             switch key {
-            case "resolve-hostnames", "announce-hostnames": valid = Self.yesNo(value) != nil
-            case "announce-port": valid = Self.parseInteger(value).map { (0...65535).contains($0) } ?? false
-            case "loglevel": valid = LogLevel(rawValue: value.lowercased()) != nil
-            default: valid = true
+            case "resolve-hostnames": change = Self.yesNo(value).map(GlobalChange.resolveHostnames)
+            case "announce-hostnames": change = Self.yesNo(value).map(GlobalChange.announceHostnames)
+            case "announce-ip": change = .announceIP(value.isEmpty ? nil : value)
+            case "announce-port":
+                change = Self.parseInteger(value).flatMap { (0...65535).contains($0) ? .announcePort(Int($0)) : nil }
+            case "loglevel": change = LogLevel(rawValue: value.lowercased()).map(GlobalChange.loglevel)
+            case "sentinel-user": change = .sentinelUser(value.isEmpty ? nil : value)
+            default: change = .sentinelPass(raw[i + 1].isEmpty ? nil : Secret(raw[i + 1]))
             }
-            guard valid else {
+            guard let change else {
                 return Self.error("ERR Invalid value '\(value)' to SENTINEL CONFIG SET '\(option)'")
             }
-            updates.append((key, value))
+            updates.append(change)
             i += 2
         }
 
         var credentialsChanged = false
-        for (key, value) in updates {
-            switch key {
-            case "resolve-hostnames": settings.resolveHostnames = Self.yesNo(value)!
-            case "announce-hostnames": settings.announceHostnames = Self.yesNo(value)!
-            case "announce-ip": settings.announceIP = value.isEmpty ? nil : value
-            case "announce-port": settings.announcePort = Int(Self.parseInteger(value)!)
-            case "loglevel": settings.loglevel = LogLevel(rawValue: value.lowercased())!
-            case "sentinel-user":
-                settings.sentinelUser = value.isEmpty ? nil : value
+        for change in updates {
+            switch change {
+            case .resolveHostnames(let on): settings.resolveHostnames = on
+            case .announceHostnames(let on): settings.announceHostnames = on
+            case .announceIP(let ip): settings.announceIP = ip
+            case .announcePort(let port): settings.announcePort = port
+            case .loglevel(let level): settings.loglevel = level
+            case .sentinelUser(let user):
+                settings.sentinelUser = user
                 credentialsChanged = true
-            default:
-                settings.sentinelPass = value.isEmpty ? nil : value
+            case .sentinelPass(let pass):
+                settings.sentinelPass = pass
                 credentialsChanged = true
             }
         }

@@ -1,3 +1,5 @@
+import WardenCrypto
+
 /// Milliseconds. Every time inside SentinelCore is a wall-clock reading in
 /// milliseconds handed in by the caller, as Redis's `mstime()` would be.
 public typealias Millis = Int64
@@ -24,7 +26,7 @@ public struct MasterConfig: Equatable, Sendable {
     public var parallelSyncs: Int = 1
     public var notificationScript: String? = nil
     public var clientReconfigScript: String? = nil
-    public var authPass: String? = nil
+    public var authPass: Secret? = nil
     public var authUser: String? = nil
     /// 0 disables the reboot-is-down rule.
     public var masterRebootDownAfterPeriod: Millis = 0
@@ -76,7 +78,7 @@ public struct SentinelConfig: Equatable, Sendable {
     public var logfile: String = ""
     public var pidfile: String? = nil
     public var daemonize: Bool = false
-    public var requirepass: String? = nil
+    public var requirepass: Secret? = nil
     public var protectedMode: Bool = false
     public var loglevel: LogLevel = .notice
     public var maxclients: Int = 10_000
@@ -90,7 +92,7 @@ public struct SentinelConfig: Equatable, Sendable {
     public var announceHostnames: Bool = false
     public var denyScriptsReconfig: Bool = true
     public var sentinelUser: String? = nil
-    public var sentinelPass: String? = nil
+    public var sentinelPass: Secret? = nil
 
     /// In the order of their `sentinel monitor` lines.
     public var masters: [MasterConfig] = []

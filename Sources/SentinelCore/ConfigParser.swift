@@ -1,4 +1,5 @@
 import RESP
+import WardenCrypto
 
 /// A sentinel.conf (or command-line override) line that could not be accepted.
 ///
@@ -106,7 +107,8 @@ public enum ConfigParser {
                     // A bare `sentinel` is Redis's "enter sentinel mode" marker.
                     guard args.count > 1 else { continue }
                     let sub = args[1].lowercased()
-                    let line = QueuedLine(ref: ref, sub: sub, args: Array(args.dropFirst(2)))
+                    let line = QueuedLine(ref: ref, sub: sub, args: Array(args.dropFirst(2)),
+                                          raw: Array(argBytes.dropFirst(2)))
                     if sub == "monitor" {
                         queues[1].append(line)
                     } else if globalSentinelOptions.contains(sub) {
@@ -117,7 +119,7 @@ public enum ConfigParser {
                     continue
                 }
                 do throws(Failure) {
-                    try applyServerDirective(directive, Array(args.dropFirst()), to: &config)
+                    try applyServerDirective(directive, Array(args.dropFirst()), raw: Array(argBytes.dropFirst()), to: &config)
                 } catch {
                     throw ref.error(error.reason)
                 }
@@ -128,7 +130,7 @@ public enum ConfigParser {
         for queue in queues {
             for line in queue {
                 do throws(Failure) {
-                    try state.apply(line.sub, line.args, isExecutable: isExecutable)
+                    try state.apply(line.sub, line.args, raw: line.raw, isExecutable: isExecutable)
                 } catch {
                     throw line.ref.error(error.reason)
                 }
@@ -176,6 +178,8 @@ public enum ConfigParser {
         var ref: LineRef
         var sub: String
         var args: [String]
+        /// The arguments as bytes, for passwords (kept exactly, never as Strings).
+        var raw: [[UInt8]]
     }
 
     /// A refusal without its location; the caller adds file and line.
@@ -187,7 +191,7 @@ public enum ConfigParser {
     // MARK: - Server directives
 
     static func applyServerDirective(
-        _ name: String, _ args: [String], to config: inout SentinelConfig
+        _ name: String, _ args: [String], raw: [[UInt8]], to config: inout SentinelConfig
     ) throws(Failure) {
         switch name {
         case "port":
@@ -206,8 +210,8 @@ public enum ConfigParser {
         case "daemonize":
             config.daemonize = try yesNo(single(args))
         case "requirepass":
-            let value = try single(args)
-            config.requirepass = value.isEmpty ? nil : value
+            _ = try single(args)
+            config.requirepass = raw[0].isEmpty ? nil : Secret(raw[0])
         case "protected-mode":
             config.protectedMode = try yesNo(single(args))
         case "loglevel":
@@ -310,7 +314,7 @@ public enum ConfigParser {
         ]
 
         mutating func apply(
-            _ sub: String, _ args: [String], isExecutable: (String) -> Bool
+            _ sub: String, _ args: [String], raw: [[UInt8]], isExecutable: (String) -> Bool
         ) throws(Failure) {
             guard let expected = Self.usage[sub] else {
                 throw Failure("Unrecognized sentinel configuration statement.")
@@ -349,7 +353,7 @@ public enum ConfigParser {
             case "sentinel-user":
                 if !args[0].isEmpty { config.sentinelUser = args[0] }
             case "sentinel-pass":
-                if !args[0].isEmpty { config.sentinelPass = args[0] }
+                if !raw[0].isEmpty { config.sentinelPass = Secret(raw[0]) }
             case "resolve-hostnames":
                 guard let value = parseYesNo(args[0]) else {
                     throw Failure("Please specify yes or no for the resolve-hostnames option.")
@@ -361,7 +365,7 @@ public enum ConfigParser {
                 }
                 config.announceHostnames = value
             default:
-                try applyToMaster(sub, args, isExecutable: isExecutable)
+                try applyToMaster(sub, args, raw: raw, isExecutable: isExecutable)
             }
         }
 
@@ -369,7 +373,7 @@ public enum ConfigParser {
         let runIDLength = 40
 
         mutating func monitor(_ args: [String]) throws(Failure) {
-            guard let quorum = Int(args[3]) else {
+            guard let quorum = Int32(args[3]).map(Int.init) else {
                 throw Failure("Invalid quorum '\(args[3])': an integer is expected.")
             }
             guard quorum > 0 else { throw Failure("Quorum must be 1 or greater.") }
@@ -381,7 +385,7 @@ public enum ConfigParser {
 
         /// Statements whose first argument names a master already declared.
         mutating func applyToMaster(
-            _ sub: String, _ args: [String], isExecutable: (String) -> Bool
+            _ sub: String, _ args: [String], raw: [[UInt8]], isExecutable: (String) -> Bool
         ) throws(Failure) {
             guard let index = masterIndex[args[0]] else {
                 throw Failure("No such master with specified name.")
@@ -400,7 +404,7 @@ public enum ConfigParser {
                     throw Failure("negative or zero time parameter.")
                 }
             case "parallel-syncs":
-                guard let syncs = Int(value) else {
+                guard let syncs = Int32(value).map(Int.init) else {
                     throw Failure("Invalid parallel-syncs '\(value)': an integer is expected.")
                 }
                 guard syncs > 0 else { throw Failure("parallel-syncs must be 1 or greater.") }
@@ -416,7 +420,7 @@ public enum ConfigParser {
                 }
                 master.clientReconfigScript = value
             case "auth-pass":
-                master.authPass = value
+                master.authPass = Secret(raw[1])
             case "auth-user":
                 master.authUser = value
             case "master-reboot-down-after-period":
@@ -479,6 +483,9 @@ public enum ConfigParser {
         func epochValue(_ text: String, of option: String) throws(Failure) -> UInt64 {
             guard let value = UInt64(text) else {
                 throw Failure("Invalid \(option) '\(text)': an unsigned integer is expected.")
+            }
+            guard value <= Epoch.max else {
+                throw Failure("Invalid \(option) '\(text)': epochs go up to \(Epoch.max).")
             }
             return value
         }

@@ -104,7 +104,10 @@ public enum ConfigRewriter {
     static func sentinelLines(for config: SentinelConfig) -> [GeneratedLine] {
         var out: [GeneratedLine] = []
         func emit(_ option: String, _ args: [String], onlyReplaces: Bool = false) {
-            let text = (["sentinel", option] + args.map(quoteIfNeeded)).joined(separator: " ")
+            emitQuoted(option, args.map(quoteIfNeeded), onlyReplaces: onlyReplaces)
+        }
+        func emitQuoted(_ option: String, _ args: [String], onlyReplaces: Bool = false) {
+            let text = (["sentinel", option] + args).joined(separator: " ")
             out.append(GeneratedLine(key: "sentinel \(option)", text: text, onlyReplaces: onlyReplaces))
         }
         func yesNo(_ value: Bool) -> String { value ? "yes" : "no" }
@@ -133,7 +136,7 @@ public enum ConfigRewriter {
             }
             if let script = m.notificationScript { emit("notification-script", [name, script]) }
             if let script = m.clientReconfigScript { emit("client-reconfig-script", [name, script]) }
-            if let pass = m.authPass { emit("auth-pass", [name, pass]) }
+            if let pass = m.authPass { emitQuoted("auth-pass", [quoteIfNeeded(name), quoteIfNeeded(pass.bytes)]) }
             if let user = m.authUser { emit("auth-user", [name, user]) }
             if m.masterRebootDownAfterPeriod != 0 {
                 emit("master-reboot-down-after-period", [name, String(m.masterRebootDownAfterPeriod)])
@@ -155,25 +158,34 @@ public enum ConfigRewriter {
         if let ip = config.announceIP, !ip.isEmpty { emit("announce-ip", [ip]) }
         if config.announcePort != 0 { emit("announce-port", [String(config.announcePort)]) }
         if let user = config.sentinelUser, !user.isEmpty { emit("sentinel-user", [user]) }
-        if let pass = config.sentinelPass, !pass.isEmpty { emit("sentinel-pass", [pass]) }
+        if let pass = config.sentinelPass, !pass.isEmpty { emitQuoted("sentinel-pass", [quoteIfNeeded(pass.bytes)]) }
         return out
     }
 
     /// `value` as one config argument: unchanged when it parses back as itself,
     /// otherwise in double quotes with Redis's escapes (`sdscatrepr`).
     public static func quoteIfNeeded(_ value: String) -> String {
-        let bytes = Array(value.utf8)
+        quoteIfNeeded(Array(value.utf8))
+    }
+
+    /// `quoteIfNeeded` for bytes that may not be UTF-8 (a password): the result is
+    /// always ASCII, so it survives the file being read back as text.
+    public static func quoteIfNeeded(_ bytes: [UInt8]) -> String {
         let plain = !bytes.isEmpty && bytes.allSatisfy { byte in
             byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "'")
         }
-        return plain ? value : quoted(value)
+        return plain ? String(decoding: bytes, as: UTF8.self) : quoted(bytes)
     }
 
     /// `value` in double quotes, escaped like Redis's `sdscatrepr`: `\\`, `\"`,
     /// `\n \r \t \a \b`, and `\xHH` for every other byte that is not printable ASCII.
     public static func quoted(_ value: String) -> String {
+        quoted(Array(value.utf8))
+    }
+
+    static func quoted(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = [UInt8(ascii: "\"")]
-        for byte in value.utf8 {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "\\"), UInt8(ascii: "\""):
                 out += [UInt8(ascii: "\\"), byte]

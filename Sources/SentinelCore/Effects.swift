@@ -24,13 +24,17 @@ public enum Effect: Equatable, Sendable {
     /// Open a TCP connection; answer with `.connected` or `.disconnected`.
     case connect(LinkID, Address)
     /// Send one command on a link. Each command gets exactly one reply, in order.
-    case send(LinkID, [String])
+    case send(LinkID, RESPCommand)
     /// Close a link. No `.disconnected` input follows for it.
     case close(LinkID)
     /// Publish an event to local Pub/Sub subscribers and the log.
     case event(Event)
-    /// Write the configuration (`Sentinel.configSnapshot()`) to disk now.
+    /// Write the configuration (`Sentinel.configSnapshot()`) to disk now. The
+    /// driver may skip the write when the file would not change.
     case persist
+    /// Write the configuration to disk now even if it did not change (SENTINEL
+    /// FLUSHCONFIG: recreates a deleted file, reports an unwritable one).
+    case persistAlways
     /// Run a user script (notification-script, client-reconfig-script).
     case runScript(ScriptID, path: String, args: [String])
     /// Kill a running script that exceeded its time limit.

@@ -25,13 +25,13 @@ extension Sentinel {
     /// once we are trying to fail over. Replies older than 5 ask periods expire.
     func askMasterStateToOtherSentinels(_ m: Instance, forced: Bool) {
         for s in m.sentinels {
-            let elapsed = now - s.lastMasterDownReplyTime
-            if elapsed > timing.askPeriod * 5 {
+            let sinceReply = elapsed(since: s.lastMasterDownReplyTime)
+            if sinceReply > timing.askPeriod *| 5 {
                 s.flags.remove(.masterDown)
                 s.leader = nil
             }
             guard m.flags.contains(.sDown), s.commandLink.connected else { continue }
-            if !forced && elapsed < timing.askPeriod { continue }
+            if !forced && sinceReply < timing.askPeriod { continue }
             // One question in flight per peer is enough.
             if s.commandLink.pending.contains(.isMasterDown(master: m.name)) && !forced { continue }
             // A vote request names the epoch of our failover, not a newer epoch
@@ -66,13 +66,14 @@ extension Sentinel {
     // MARK: - Voting
 
     /// The IS-MASTER-DOWN-BY-ADDR command: our view of the master at that address,
-    /// and our vote for `runID` in `requestEpoch` if it asks for one.
-    public func isMasterDownByAddr(host: String, port: Int, requestEpoch: UInt64, runID: String) -> RESPValue {
+    /// and our vote for `runID` in `requestEpoch` if it asks for one (nil: an epoch
+    /// out of range, answered without a vote).
+    public func isMasterDownByAddr(host: String, port: Int, requestEpoch: UInt64?, runID: String) -> RESPValue {
         let m = masters.first { $0.address.host == host && $0.address.port == port }
         let isDown = !tilt && (m?.flags.contains(.sDown) ?? false)
         var leader: String?
         var leaderEpoch: UInt64 = 0
-        if let m, runID != "*" {
+        if let m, runID != "*", let requestEpoch {
             (leader, leaderEpoch) = voteLeader(m, epoch: requestEpoch, candidate: runID)
         }
         return .array([.integer(isDown ? 1 : 0), .bulk(leader ?? "*"), .integer(Int64(leaderEpoch))])
@@ -94,7 +95,7 @@ extension Sentinel {
             emit(.warning, "+vote-for-leader", payload: "\(candidate) \(m.leaderEpoch)", master: m)
             if candidate != myID {
                 // Give the candidate time to fail over before trying ourselves.
-                m.failoverStartTime = now + Millis(rng.next() % 1000)
+                m.failoverNotBefore = now + Millis(rng.next() % 1000) +| failoverTimeout(m) *| 2
             }
         }
         return (m.leader, m.leaderEpoch)
@@ -168,19 +169,25 @@ extension Sentinel {
 
     func startFailoverIfNeeded(_ m: Instance) -> Bool {
         guard m.flags.contains(.oDown), !m.flags.contains(.failoverInProgress) else { return false }
-        let timeout = m.settings?.failoverTimeout ?? timing.defaultFailoverTimeout
-        if now - m.failoverStartTime < timeout * 2 {
-            if m.failoverDelayLogged != m.failoverStartTime {
-                m.failoverDelayLogged = m.failoverStartTime
-                log(.warning, "Next failover delay: I will not start a failover before \(m.failoverStartTime + timeout * 2) (unix ms)")
+        if now < m.failoverNotBefore {
+            if m.failoverDelayLogged != m.failoverNotBefore {
+                m.failoverDelayLogged = m.failoverNotBefore
+                log(.warning, "Next failover delay: I will not start a failover before \(m.failoverNotBefore) (unix ms)")
             }
             return false
         }
-        startFailover(m)
-        return true
+        return startFailover(m)
     }
 
-    func startFailover(_ m: Instance) {
+    /// Begins a failover in a new epoch. Refused (and logged) only when the epoch
+    /// cannot be incremented any more, which needs 2^62 failovers after the
+    /// largest epoch a peer can make us adopt (see `Epoch`).
+    @discardableResult
+    func startFailover(_ m: Instance) -> Bool {
+        guard currentEpoch < Epoch.max else {
+            log(.warning, "Cannot start a failover of \(m.name): the current epoch \(currentEpoch) is the largest there is")
+            return false
+        }
         m.failoverState = .waitStart
         m.flags.insert(.failoverInProgress)
         currentEpoch += 1
@@ -190,7 +197,9 @@ extension Sentinel {
         emit(.warning, "+try-failover", m)
         // Redis waits a random 0–1 s here; Warden asks for votes at once.
         m.failoverStartTime = now
+        m.failoverNotBefore = now +| failoverTimeout(m) *| 2
         m.failoverStateChangeTime = now
+        return true
     }
 
     // MARK: - The state machine
@@ -218,8 +227,8 @@ extension Sentinel {
         let leader = electedLeader(m, epoch: m.failoverEpoch)
         let isLeader = leader == myID
         if !isLeader && !m.flags.contains(.forceFailover) {
-            let timeout = min(timing.electionTimeout, m.settings?.failoverTimeout ?? timing.defaultFailoverTimeout)
-            if now - m.failoverStartTime > timeout {
+            let timeout = min(timing.electionTimeout, failoverTimeout(m))
+            if elapsed(since: m.failoverStartTime) > timeout {
                 emit(.warning, "-failover-abort-not-elected", m)
                 abortFailover(m)
             } else if electionIsSplit(m, epoch: m.failoverEpoch) {
@@ -227,8 +236,7 @@ extension Sentinel {
                 // back-off so the candidates do not collide again.
                 emit(.warning, "-failover-abort-not-elected", m)
                 abortFailover(m)
-                let timeout2 = (m.settings?.failoverTimeout ?? timing.defaultFailoverTimeout) * 2
-                m.failoverStartTime = now - timeout2 + splitVoteBackoff()
+                m.failoverNotBefore = now + splitVoteBackoff()
             }
             return
         }
@@ -261,7 +269,7 @@ extension Sentinel {
     func failoverSendReplicaOfNoOne(_ m: Instance) {
         guard let r = m.promotedReplica else { return }
         if r.linkDisconnected || !r.commandLink.connected {
-            if now - m.failoverStateChangeTime > failoverTimeout(m) {
+            if elapsed(since: m.failoverStateChangeTime) > failoverTimeout(m) {
                 emit(.warning, "-failover-abort-slave-timeout", m)
                 abortFailover(m)
             }
@@ -277,7 +285,7 @@ extension Sentinel {
     }
 
     func failoverWaitPromotion(_ m: Instance) {
-        if now - m.failoverStateChangeTime > failoverTimeout(m) {
+        if elapsed(since: m.failoverStateChangeTime) > failoverTimeout(m) {
             emit(.warning, "-failover-abort-slave-timeout", m)
             abortFailover(m)
         } else if let r = m.promotedReplica {
@@ -307,7 +315,7 @@ extension Sentinel {
         let parallel = m.settings?.parallelSyncs ?? 1
         for r in m.replicas where inProgress < parallel {
             if !r.flags.isDisjoint(with: [.promoted, .reconfDone]) { continue }
-            if r.flags.contains(.reconfSent), now - r.reconfSentTime > timing.slaveReconfTimeout {
+            if r.flags.contains(.reconfSent), elapsed(since: r.reconfSentTime) > timing.slaveReconfTimeout {
                 emit(.notice, "-slave-reconf-sent-timeout", r)
                 r.flags.remove(.reconfSent)
                 r.flags.insert(.reconfDone)
@@ -331,7 +339,7 @@ extension Sentinel {
             $0.flags.isDisjoint(with: [.promoted, .reconfDone]) && !$0.flags.contains(.sDown)
         }.count
         var timedOut = false
-        if now - m.failoverStateChangeTime > failoverTimeout(m) {
+        if elapsed(since: m.failoverStateChangeTime) > failoverTimeout(m) {
             notReconfigured = 0
             timedOut = true
             emit(.warning, "+failover-end-for-timeout", m)
@@ -389,18 +397,18 @@ extension Sentinel {
     /// offset, and the smaller run id.
     public func selectReplica(_ m: Instance) -> Instance? {
         var maxMasterDownTime: Millis = 0
-        if m.flags.contains(.sDown) { maxMasterDownTime += now - m.sDownSince }
-        maxMasterDownTime += m.downAfter * 10
+        if m.flags.contains(.sDown) { maxMasterDownTime += elapsed(since: m.sDownSince) }
+        maxMasterDownTime = maxMasterDownTime +| m.downAfter *| 10
         // Redis's limits are five ping periods; Warden pings faster but keeps
         // Redis's absolute windows (5 s).
         let redisPingPeriod: Millis = 1000
         let candidates = m.replicas.filter { r in
             if !r.flags.isDisjoint(with: [.sDown, .oDown]) { return false }
             if r.linkDisconnected { return false }
-            if now - r.lastAvailableTime > redisPingPeriod * 5 { return false }
+            if elapsed(since: r.lastAvailableTime) > redisPingPeriod * 5 { return false }
             if r.replicaPriority == 0 { return false }
-            let validity = m.flags.contains(.sDown) ? redisPingPeriod * 5 : timing.infoPeriod * 3
-            if now - r.infoRefresh > validity { return false }
+            let validity = m.flags.contains(.sDown) ? redisPingPeriod * 5 : timing.infoPeriod *| 3
+            if elapsed(since: r.infoRefresh) > validity { return false }
             if r.masterLinkDownTime > maxMasterDownTime { return false }
             return true
         }

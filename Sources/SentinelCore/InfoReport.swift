@@ -115,7 +115,7 @@ public struct InfoReport: Equatable, Sendable {
             if key.equals("master_host") {
                 masterHost = String(decoding: value, as: UTF8.self)
             } else if key.equals("master_port") {
-                masterPort = ASCIINumber.int64(value).flatMap { Int(exactly: $0) }
+                masterPort = Self.validPort(value)
             }
         case 13:
             if key.equals("redis_version") {

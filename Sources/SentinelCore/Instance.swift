@@ -150,9 +150,14 @@ public final class Instance {
     var configEpoch: UInt64 = 0
     var failoverState: FailoverState = .none
     var failoverStateChangeTime: Millis = 0
+    /// When the current (or last) failover attempt began.
     var failoverStartTime: Millis = 0
+    /// No new attempt before this time: 2 × failover-timeout after the last one
+    /// began or after we voted for another sentinel, or a short back-off after a
+    /// split vote.
+    var failoverNotBefore: Millis = 0
     var failoverEpoch: UInt64 = 0
-    /// The failover start time whose "next failover delay" was last logged.
+    /// The `failoverNotBefore` whose "next failover delay" was last logged.
     var failoverDelayLogged: Millis = 0
     weak var promotedReplica: Instance?
 

@@ -42,7 +42,7 @@ extension Sentinel {
     /// The clock moved backwards or the process stalled: watch, but do not act,
     /// until the world has been observed normally for a tilt period.
     func checkTilt() {
-        let delta = now - previousTickTime
+        let delta = elapsed(since: previousTickTime)
         if delta < 0 || delta > timing.tiltTrigger {
             tilt = true
             tiltStartTime = now
@@ -54,35 +54,35 @@ extension Sentinel {
     // MARK: - SDOWN
 
     func checkSubjectivelyDown(_ ri: Instance) {
-        var elapsed: Millis = 0
+        var unanswered: Millis = 0
         if ri.activePingTime != 0 {
-            elapsed = now - ri.activePingTime
+            unanswered = elapsed(since: ri.activePingTime)
         } else if ri.linkDisconnected {
-            elapsed = now - ri.lastAvailableTime
+            unanswered = elapsed(since: ri.lastAvailableTime)
         }
 
         // A command link up for a while whose ping has been pending for half the
         // down-after period is probably stuck: reconnect it.
         if ri.commandLink.connected,
-           now - ri.commandLink.connectedAt > timing.minLinkReconnectPeriod,
+           elapsed(since: ri.commandLink.connectedAt) > timing.minLinkReconnectPeriod,
            ri.activePingTime != 0,
-           now - ri.activePingTime > ri.downAfter / 2,
-           now - ri.lastPongTime > ri.downAfter / 2 {
+           elapsed(since: ri.activePingTime) > ri.downAfter / 2,
+           elapsed(since: ri.lastPongTime) > ri.downAfter / 2 {
             closeLink(ri, pubsub: false)
         }
         // A Pub/Sub link that has been silent for three hello periods (we receive
         // our own hellos on it) is probably stuck too.
         if ri.pubsubLink.connected,
-           now - ri.pubsubLink.connectedAt > timing.minLinkReconnectPeriod,
-           now - ri.pubsubLink.lastActivity > timing.publishPeriod * 3 {
+           elapsed(since: ri.pubsubLink.connectedAt) > timing.minLinkReconnectPeriod,
+           elapsed(since: ri.pubsubLink.lastActivity) > timing.publishPeriod *| 3 {
             closeLink(ri, pubsub: true)
         }
 
-        let notAnswering = elapsed > ri.downAfter
+        let notAnswering = unanswered > ri.downAfter
         let masterClaimsReplica = ri.isMaster && ri.roleReported == .replica
-            && now - ri.roleReportedTime > ri.downAfter + timing.infoPeriod * 2
+            && elapsed(since: ri.roleReportedTime) > ri.downAfter +| timing.infoPeriod *| 2
         let rebooted = ri.flags.contains(.masterReboot)
-            && now - ri.masterRebootSince > (ri.owningMaster.settings?.masterRebootDownAfterPeriod ?? 0)
+            && elapsed(since: ri.masterRebootSince) > (ri.owningMaster.settings?.masterRebootDownAfterPeriod ?? 0)
         if notAnswering || masterClaimsReplica || rebooted {
             if !ri.flags.contains(.sDown) {
                 emit(.warning, "+sdown", ri)
@@ -152,7 +152,7 @@ extension Sentinel {
             }
         }
         if let down = info.masterLinkDownSinceSeconds {
-            ri.masterLinkDownTime = down * 1000
+            ri.masterLinkDownTime = down *| 1000
         }
         let role = info.role
         if role == .replica {
@@ -191,9 +191,9 @@ extension Sentinel {
             } else {
                 // A replica turned master on its own: once our master looks sane and
                 // things have been quiet for a while, turn it back into a replica.
-                let wait = timing.publishPeriod * 4
+                let wait = timing.publishPeriod *| 4
                 if !ri.flags.contains(.promoted), masterLooksSane(m), noDown(ri, for: wait),
-                   now - ri.roleReportedTime > wait {
+                   elapsed(since: ri.roleReportedTime) > wait {
                     if sendReplicaOf(ri, m.address) {
                         emit(.notice, "+convert-to-slave", ri)
                     }
@@ -205,7 +205,7 @@ extension Sentinel {
         if role == .replica,
            ri.replicaMasterPort != m.address.port || !sameHost(m.address.host, ri.replicaMasterHost) {
             let wait = m.settings?.failoverTimeout ?? timing.defaultFailoverTimeout
-            if masterLooksSane(m), noDown(ri, for: wait), now - ri.replicaConfChangeTime > wait {
+            if masterLooksSane(m), noDown(ri, for: wait), elapsed(since: ri.replicaConfChangeTime) > wait {
                 if sendReplicaOf(ri, m.address) {
                     emit(.notice, "+fix-slave-config", ri)
                 }
@@ -237,13 +237,13 @@ extension Sentinel {
     /// Our master is a master, says so itself, is not down, and its INFO is fresh.
     func masterLooksSane(_ m: Instance) -> Bool {
         m.isMaster && m.roleReported == .master && !m.flags.contains(.sDown)
-            && !m.flags.contains(.oDown) && now - m.infoRefresh < timing.infoPeriod * 2
+            && !m.flags.contains(.oDown) && elapsed(since: m.infoRefresh) < timing.infoPeriod *| 2
     }
 
     /// No SDOWN or ODOWN began in the last `ms` milliseconds.
     func noDown(_ ri: Instance, for ms: Millis) -> Bool {
         let recent = max(ri.sDownSince, ri.oDownSince)
-        return recent == 0 || now - recent > ms
+        return recent == 0 || elapsed(since: recent) > ms
     }
 
     // MARK: - Hello
@@ -254,6 +254,11 @@ extension Sentinel {
     func processHello(_ payload: String) {
         guard let hello = Hello.parse(payload), hello.runID != myID,
               let m = master(named: hello.masterName) else { return }
+        let epoch = max(hello.currentEpoch, hello.masterConfigEpoch)
+        guard epoch <= Epoch.maxAdoptable else {
+            refusedEpoch("a hello from \(hello.runID) at \(hello.sentinelAddress)", epoch: String(epoch))
+            return
+        }
 
         var si = m.sentinels.first { $0.address == hello.sentinelAddress && $0.runID == hello.runID }
         if si == nil {
@@ -304,6 +309,16 @@ extension Sentinel {
             persist()
         }
         si?.lastHelloReceivedTime = now
+    }
+
+    /// A message carried an epoch above `Epoch.maxAdoptable`: it is ignored (a
+    /// hello) or answered without a vote. Logged at most once per 10 s, with the
+    /// count, since a forged stream of them would otherwise flood the log.
+    func refusedEpoch(_ what: String, epoch: String) {
+        refusedEpochs.count += 1
+        guard refusedEpochs.lastLog == 0 || elapsed(since: refusedEpochs.lastLog) >= 10_000 else { return }
+        log(.warning, "Ignored \(refusedEpochs.count) message(s) with an epoch above \(Epoch.maxAdoptable), the largest Warden adopts; the last one: \(what) with epoch \(epoch)")
+        refusedEpochs = (0, now)
     }
 
     // MARK: - The instance table
@@ -384,6 +399,7 @@ extension Sentinel {
         m.failoverState = .none
         m.failoverStateChangeTime = 0
         m.failoverStartTime = 0
+        m.failoverNotBefore = 0
         m.promotedReplica = nil
         m.runID = nil
         m.replicaMasterHost = nil

@@ -55,7 +55,7 @@ extension Sentinel {
     }
 
     func killTimedOutScripts() {
-        for job in scripts.jobs where job.running && now - job.startTime > timing.scriptMaxRuntime {
+        for job in scripts.jobs where job.running && elapsed(since: job.startTime) > timing.scriptMaxRuntime {
             emitGlobal(.warning, "-script-timeout", "\(job.argv[0]) \(job.pid)")
             out.append(.killScript(job.id))
         }
@@ -73,8 +73,8 @@ extension Sentinel {
             job.running = false
             job.pid = 0
             var delay = timing.scriptRetryDelay
-            for _ in 1..<max(1, job.retryCount) { delay *= 2 }
-            job.startTime = now + delay
+            for _ in 1..<max(1, job.retryCount) { delay = delay *| 2 }
+            job.startTime = now +| delay
             scripts.jobs[i] = job
         } else {
             if signal != 0 || exitStatus != 0 {
@@ -93,7 +93,7 @@ extension Sentinel {
                 RESPPair(.bulk("pid"), .bulk(String(job.pid))),
             ]
             if job.running {
-                fields.append(RESPPair(.bulk("run-time"), .bulk(String(now - job.startTime))))
+                fields.append(RESPPair(.bulk("run-time"), .bulk(String(elapsed(since: job.startTime)))))
             } else {
                 let delay = job.startTime != 0 ? max(0, job.startTime - now) : 0
                 fields.append(RESPPair(.bulk("run-delay"), .bulk(String(delay))))

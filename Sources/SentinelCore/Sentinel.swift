@@ -1,4 +1,5 @@
 import RESP
+import WardenCrypto
 
 /// The sentinel: every rule of the protocol, as a deterministic state machine.
 ///
@@ -35,6 +36,8 @@ public final class Sentinel {
     var out: [Effect] = []
     var now: Millis = 0
     var needsMyIDPersist = false
+    /// Messages refused for an out-of-range epoch since the last log line about them.
+    var refusedEpochs: (count: Int, lastLog: Millis) = (0, 0)
     /// Whether a path names an executable file: `SENTINEL SET notification-script`
     /// and `client-reconfig-script` refuse others. The driver installs the real
     /// check (access(2) with X_OK); the core itself does no I/O.
@@ -108,6 +111,10 @@ public final class Sentinel {
         return takeEffects()
     }
 
+    /// Time since `t`; every time difference in the core goes through here, so a
+    /// stored time computed from a huge setting cannot make it trap.
+    func elapsed(since t: Millis) -> Millis { now -| t }
+
     func takeEffects() -> [Effect] {
         defer { out.removeAll(keepingCapacity: true) }
         return out
@@ -143,7 +150,7 @@ public final class Sentinel {
         reconnect(ri)
         sendPeriodicCommands(ri)
         if tilt {
-            if now - tiltStartTime < timing.tiltPeriod { return }
+            if elapsed(since: tiltStartTime) < timing.tiltPeriod { return }
             tilt = false
             emitGlobal(.warning, "-tilt", "#tilt mode exited")
         }
@@ -180,7 +187,7 @@ public final class Sentinel {
         let needsCommand = ri.commandLink.id == nil
         let needsPubSub = !ri.isSentinel && ri.pubsubLink.id == nil
         guard needsCommand || needsPubSub else { return }
-        guard now - ri.commandLink.lastReconnectAttempt >= timing.reconnectPeriod else { return }
+        guard elapsed(since: ri.commandLink.lastReconnectAttempt) >= timing.reconnectPeriod else { return }
         ri.commandLink.lastReconnectAttempt = now
         if needsCommand {
             let id = newLink(for: ri, pubsub: false)
@@ -275,7 +282,7 @@ public final class Sentinel {
 
     func sendAuthIfNeeded(_ ri: Instance, _ id: LinkID, pubsub: Bool) {
         let user: String?
-        let pass: String?
+        let pass: Secret?
         if ri.isSentinel {
             user = settings.sentinelUser
             pass = settings.sentinelPass
@@ -284,10 +291,10 @@ public final class Sentinel {
             pass = ri.owningMaster.settings?.authPass
         }
         guard let pass else { return }
-        var args = [mapped(ri, "AUTH")]
-        if let user { args.append(user) }
-        args.append(pass)
-        send(ri, id, args, expect: .discard, pubsub: pubsub)
+        var args = [Array(mapped(ri, "AUTH").utf8)]
+        if let user { args.append(Array(user.utf8)) }
+        args.append(pass.bytes)
+        send(ri, id, RESPCommand(args), expect: .discard, pubsub: pubsub)
     }
 
     /// Sends a command on the instance's command link (or the given Pub/Sub link)
@@ -300,8 +307,12 @@ public final class Sentinel {
     }
 
     func send(_ ri: Instance, _ id: LinkID, _ args: [String], expect: PendingReply, pubsub: Bool = false) {
+        send(ri, id, RESPCommand(args), expect: expect, pubsub: pubsub)
+    }
+
+    func send(_ ri: Instance, _ id: LinkID, _ command: RESPCommand, expect: PendingReply, pubsub: Bool = false) {
         if !pubsub { ri.commandLink.pending.append(expect) }
-        out.append(.send(id, args))
+        out.append(.send(id, command))
     }
 
     // MARK: - Periodic commands
@@ -318,15 +329,15 @@ public final class Sentinel {
             if !ri.flags.isDisjoint(with: [.reconfSent, .reconfInProgress]) {
                 period = min(period, timing.reconfInfoPeriod)
             }
-            if ri.infoRefresh == 0 || now - ri.infoRefresh > period {
+            if ri.infoRefresh == 0 || elapsed(since: ri.infoRefresh) > period {
                 requestInfo(ri)
             }
         }
         let pingPeriod = min(ri.downAfter, timing.pingPeriod)
-        if now - ri.lastPongTime > pingPeriod && now - ri.lastPingTime > pingPeriod / 2 {
+        if elapsed(since: ri.lastPongTime) > pingPeriod && elapsed(since: ri.lastPingTime) > pingPeriod / 2 {
             sendPing(ri)
         }
-        if now - ri.lastHelloSentTime > timing.publishPeriod
+        if elapsed(since: ri.lastHelloSentTime) > timing.publishPeriod
             && !ri.commandLink.pending.contains(.publishHello) {
             sendHello(ri)
         }

@@ -287,12 +287,12 @@ public final class World {
             case .connect(let link, let address):
                 openConnection(from: s, link, to: address)
             case .send(let link, let args):
-                if let c = s.links[link] { sendToServer(c, args) }
+                if let c = s.links[link] { sendToServer(c, args.strings) }
             case .close(let link):
                 if let c = s.links.removeValue(forKey: link) { c.closedByClient = true }
             case .event(let event):
                 observe(event, from: s, core: core)
-            case .persist:
+            case .persist, .persistAlways:
                 s.disk = core.configSnapshot()
                 checkEpochs(s, s.disk)
             case .runScript(let id, _, _):

@@ -94,7 +94,7 @@ extension ClientServer {
         let args = raw.map { String(decoding: $0, as: UTF8.self) }
         switch cmd {
         case .sentinel:
-            let (reply, effects) = daemon.core.sentinelCommand(args, now: now)
+            let (reply, effects) = daemon.core.sentinelCommand(raw.arrays, now: now)
             // Effects first: a vote or a config change is on disk before the reply.
             if daemon.perform(effects) {
                 s.reply(reply)
@@ -113,9 +113,9 @@ extension ClientServer {
                 s.reply(.simpleString("PONG"))
             }
         case .auth:
-            auth(s, args)
+            auth(s, args, raw)
         case .hello:
-            hello(s, args)
+            hello(s, args, raw)
         case .client:
             client(s, args)
         case .command:
@@ -164,8 +164,9 @@ extension ClientServer {
 
     // MARK: - AUTH / HELLO
 
-    /// Checks credentials. Only the `default` user exists; its password is requirepass.
-    func checkPassword(user: String?, password: String) -> RESPValue? {
+    /// Checks credentials. Only the `default` user exists; its password is
+    /// requirepass, compared byte for byte in constant time.
+    func checkPassword(user: String?, password: ArraySlice<UInt8>) -> RESPValue? {
         guard let required = settings.requirepass else {
             if user == nil || user == "default" {
                 if user == nil {
@@ -175,17 +176,17 @@ extension ClientServer {
             }
             return .error("WRONGPASS invalid username-password pair or user is disabled.")
         }
-        if (user == nil || user == "default") && password == required { return nil }
+        if (user == nil || user == "default") && required.matches(password) { return nil }
         return .error("WRONGPASS invalid username-password pair or user is disabled.")
     }
 
-    func auth(_ s: ClientSession, _ args: [String]) {
+    func auth(_ s: ClientSession, _ args: [String], _ raw: RESPArguments) {
         guard args.count <= 3 else {
             s.reply(.error("ERR syntax error"))
             return
         }
         let user = args.count == 3 ? args[1] : nil
-        if let err = checkPassword(user: user, password: args[args.count - 1]) {
+        if let err = checkPassword(user: user, password: raw[raw.count - 1]) {
             s.reply(err)
         } else {
             s.authenticated = true
@@ -193,7 +194,7 @@ extension ClientServer {
         }
     }
 
-    func hello(_ s: ClientSession, _ args: [String]) {
+    func hello(_ s: ClientSession, _ args: [String], _ raw: RESPArguments) {
         var version = s.version
         var i = 1
         if args.count > 1 {
@@ -213,9 +214,8 @@ extension ClientServer {
             let opt = args[i].lowercased()
             if opt == "auth" && i + 2 < args.count {
                 let user = args[i + 1]
-                let pass = args[i + 2]
                 if settings.requirepass != nil || user != "default" {
-                    if let err = checkPassword(user: user, password: pass) {
+                    if let err = checkPassword(user: user, password: raw[i + 2]) {
                         s.reply(err)
                         return
                     }

@@ -113,6 +113,8 @@ public final class Daemon: @unchecked Sendable {
                 logger.log(event.level, event.description)
             case .persist:
                 if !saveConfig() { saved = false }
+            case .persistAlways:
+                if !saveConfig(evenIfUnchanged: true) { saved = false }
             case .runScript(let id, let path, let args):
                 if let pid = scripts.spawn(id, path: path, args: args) {
                     core.scriptStarted(id, pid: pid)
@@ -168,11 +170,12 @@ public final class Daemon: @unchecked Sendable {
 
     // MARK: - Config
 
-    /// Rewrites sentinel.conf with the core's current state. On failure the old
-    /// file is left as it was and the error is logged.
-    func saveConfig() -> Bool {
+    /// Rewrites sentinel.conf with the core's current state (skipped when the text
+    /// is the one last written, unless `evenIfUnchanged`). On failure the old file
+    /// is left as it was and the error is logged.
+    func saveConfig(evenIfUnchanged: Bool = false) -> Bool {
         let text = ConfigRewriter.rewrite(original: configText, config: core.configSnapshot())
-        if text == configText { return true }
+        if text == configText && !evenIfUnchanged { return true }
         do {
             try configFile.save(text)
             configText = text

@@ -234,7 +234,7 @@ final class CommandsTests: XCTestCase {
         XCTAssertEqual(rig.sentinel.masterNames, ["mymaster"])
         let flush = rig.command("SENTINEL", "FLUSHCONFIG")
         XCTAssertEqual(flush.reply, .ok)
-        XCTAssertEqual(flush.effects, [.persist])
+        XCTAssertEqual(flush.effects, [.persistAlways])
     }
 
     func testCKQuorum() {

@@ -211,8 +211,8 @@ final class FailoverRig {
                 }
             case .send(let id, let args):
                 guard let address = linkAddress[id] else { continue }
-                sent.append((address, args))
-                if let reply = respond(id, address, args) { inbox.append(.reply(id, reply)) }
+                sent.append((address, args.strings))
+                if let reply = respond(id, address, args.strings) { inbox.append(.reply(id, reply)) }
             case .close(let id):
                 linkAddress[id] = nil
             default:
@@ -513,8 +513,9 @@ final class FailoverTests: XCTestCase {
         rig.warmUp()
         _ = rig.command(["SENTINEL", "is-master-down-by-addr", "127.0.0.1", "6379", "1", FailoverRig.peerID(0)])
         // We gave the candidate a head start of up to a second, then 2 × failover-timeout.
-        XCTAssertGreaterThanOrEqual(rig.master.failoverStartTime, rig.now)
-        XCTAssertLessThan(rig.master.failoverStartTime, rig.now + 1_000)
+        let timeout2 = rig.sentinel.failoverTimeout(rig.master) * 2
+        XCTAssertGreaterThanOrEqual(rig.master.failoverNotBefore, rig.now + timeout2)
+        XCTAssertLessThan(rig.master.failoverNotBefore, rig.now + 1_000 + timeout2)
         rig.silenceMaster()
         rig.advance(until: { rig.master.flags.contains(.oDown) }, limit: 3_000)
         rig.advance(5_000)
@@ -1028,6 +1029,6 @@ final class FailoverTests: XCTestCase {
         let exit = rig.effects.firstIndex(of: .exit(code: 99))!
         let elected = rig.effects.firstIndex { if case .event(let e) = $0 { return e.name == "+elected-leader" } else { return false } }!
         XCTAssertLessThan(elected, exit)
-        XCTAssertFalse(rig.effects[..<exit].contains { if case .send(_, let a) = $0 { return a.first == "SLAVEOF" } else { return false } })
+        XCTAssertFalse(rig.effects[..<exit].contains { if case .send(_, let a) = $0 { return a.name == "slaveof" } else { return false } })
     }
 }

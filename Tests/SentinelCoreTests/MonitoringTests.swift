@@ -69,7 +69,7 @@ final class CoreRig {
                 openLinks.append((id, address))
                 unanswered[id] = []
             case .send(let id, let args):
-                unanswered[id, default: []].append(args)
+                unanswered[id, default: []].append(args.strings)
             case .close(let id):
                 openLinks.removeAll { $0.id == id }
                 unanswered[id] = nil
@@ -152,7 +152,7 @@ func eventLines(_ effects: [Effect]) -> [String] {
 
 /// The commands the effects send on one link, in order.
 func sentCommands(_ effects: [Effect], on link: LinkID) -> [[String]] {
-    effects.compactMap { if case .send(link, let args) = $0 { return args } else { return nil } }
+    effects.compactMap { if case .send(link, let args) = $0 { return args.strings } else { return nil } }
 }
 
 /// A hello from a peer sentinel at 127.0.0.1:`port` about mymaster.
