@@ -43,15 +43,25 @@ extension FixedWidthInteger {
 /// it as a signed 64-bit integer, so Warden holds at most `Int64.max`.
 ///
 /// An epoch learned from someone else (a hello on a Redis channel, which anyone who
-/// can PUBLISH on the monitored master can forge, or a vote request) is adopted only
-/// up to `maxAdoptable`, half of that range. A sentinel can therefore always start
-/// at least 2^62 more failovers after adopting the largest epoch it accepts: a
-/// poisoned epoch can neither crash it nor stop failovers for good. Messages that
-/// carry a larger epoch are ignored (hellos) or answered without a vote (vote
-/// requests), and logged.
+/// can PUBLISH on the monitored master can forge, or a vote request) is adopted
+/// freely up to `freeRange` (2^62), and beyond it only when it is at most `maxStep`
+/// ahead of ours. A forged epoch can therefore push a sentinel to about 2^62 in one
+/// message, but from there only a million at a time: using up the 2^62 epochs left
+/// takes over 4 * 10^12 forged messages, while legitimate peers (whose epochs move
+/// together, one failover attempt at a time) are always accepted. So a poisoned
+/// epoch can neither crash a sentinel nor stop its failovers. Messages with an epoch
+/// beyond the rule are ignored (hellos) or answered without a vote (vote requests),
+/// and logged.
 public enum Epoch {
     /// The largest epoch Warden holds, and the largest sentinel.conf may state.
     public static let max: UInt64 = UInt64(Int64.max)
-    /// The largest epoch Warden adopts from a peer or a Redis channel.
-    public static let maxAdoptable: UInt64 = 1 << 62
+    /// Epochs up to this are adopted from peers without question.
+    public static let freeRange: UInt64 = 1 << 62
+    /// Beyond `freeRange`, how far ahead of ours an adopted epoch may be.
+    public static let maxStep: UInt64 = 1_000_000
+
+    /// The largest epoch adopted from outside when ours is `current`.
+    public static func adoptionLimit(current: UInt64) -> UInt64 {
+        Swift.min(max, Swift.max(current, freeRange) +| maxStep)
+    }
 }

@@ -241,7 +241,7 @@ extension Sentinel {
         // negative one makes it adopt an epoch near 2^64. Warden votes only in
         // epochs it may adopt (see `Epoch`) and answers any other with no vote.
         var requestEpoch: UInt64?
-        if epoch >= 0 && UInt64(epoch) <= Epoch.maxAdoptable {
+        if epoch >= 0 && UInt64(epoch) <= Epoch.adoptionLimit(current: currentEpoch) {
             requestEpoch = UInt64(epoch)
         } else if args[5] != "*" {
             refusedEpoch("a vote request from \(Self.clip(args[5]))", epoch: String(epoch))

@@ -255,7 +255,7 @@ extension Sentinel {
         guard let hello = Hello.parse(payload), hello.runID != myID,
               let m = master(named: hello.masterName) else { return }
         let epoch = max(hello.currentEpoch, hello.masterConfigEpoch)
-        guard epoch <= Epoch.maxAdoptable else {
+        guard epoch <= Epoch.adoptionLimit(current: currentEpoch) else {
             refusedEpoch("a hello from \(hello.runID) at \(hello.sentinelAddress)", epoch: String(epoch))
             return
         }
@@ -311,13 +311,13 @@ extension Sentinel {
         si?.lastHelloReceivedTime = now
     }
 
-    /// A message carried an epoch above `Epoch.maxAdoptable`: it is ignored (a
+    /// A message carried an epoch beyond `Epoch.adoptionLimit`: it is ignored (a
     /// hello) or answered without a vote. Logged at most once per 10 s, with the
     /// count, since a forged stream of them would otherwise flood the log.
     func refusedEpoch(_ what: String, epoch: String) {
         refusedEpochs.count += 1
         guard refusedEpochs.lastLog == 0 || elapsed(since: refusedEpochs.lastLog) >= 10_000 else { return }
-        log(.warning, "Ignored \(refusedEpochs.count) message(s) with an epoch above \(Epoch.maxAdoptable), the largest Warden adopts; the last one: \(what) with epoch \(epoch)")
+        log(.warning, "Ignored \(refusedEpochs.count) message(s) with an epoch above \(Epoch.adoptionLimit(current: currentEpoch)), the largest this sentinel adopts now; the last one: \(what) with epoch \(epoch)")
         refusedEpochs = (0, now)
     }
 
