@@ -17,16 +17,20 @@ let package = Package(
         .target(name: "WardenCrypto"),
         // The sentinel protocol as a deterministic state machine. Pure: no I/O, no clock.
         .target(name: "SentinelCore", dependencies: ["RESP", "WardenCrypto"]),
+        // sentinel.conf and the command line: parsing (file:line errors) and the
+        // comment-preserving rewrite, into and out of SentinelCore's config model. Pure.
+        .target(name: "Configuration", dependencies: ["SentinelCore", "RESP", "WardenCrypto"]),
         // One reactor thread on epoll: sockets, timers, buffered writes.
         .target(name: "EventLoop", dependencies: ["CSystem"]),
         // Seeded, deterministic world of sentinels, fake Redis nodes, network and faults.
         .target(name: "Simulation", dependencies: ["SentinelCore", "RESP"]),
         // The daemon: drives SentinelCore with real sockets, serves clients, persists.
-        .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "EventLoop", "CSystem", "WardenCrypto"]),
-        .executableTarget(name: "warden", dependencies: ["WardenDaemon"]),
+        .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "Configuration", "EventLoop", "CSystem", "WardenCrypto"]),
+        .executableTarget(name: "warden", dependencies: ["WardenDaemon", "Configuration"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "WardenCryptoTests", dependencies: ["WardenCrypto"]),
-        .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "RESP"]),
+        .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "Configuration", "RESP"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "SentinelCore"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
         .testTarget(name: "WardenDaemonTests", dependencies: ["WardenDaemon"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "SentinelCore", "RESP"]),

@@ -68,7 +68,7 @@ public struct KnownSentinel: Equatable, Sendable {
 
 /// Everything sentinel.conf (plus command-line overrides) can say.
 ///
-/// Defaults are redis-sentinel's. Parsing lives in `ConfigParser`, the
+/// Defaults are redis-sentinel's. Parsing lives in the Configuration module (`ConfigParser`), the
 /// comment-preserving rewrite in `ConfigRewriter`; both are pure.
 public struct SentinelConfig: Equatable, Sendable {
     // Server directives.

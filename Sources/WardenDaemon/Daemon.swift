@@ -5,6 +5,7 @@ import Dispatch
 import EventLoop
 import RESP
 import SentinelCore
+import Configuration
 
 /// The running sentinel: drives `SentinelCore.Sentinel` with real sockets, a real
 /// clock and a real disk, and serves clients on the sentinel port.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import EventLoop
 import SentinelCore
+import Configuration
 import WardenDaemon
 
 // warden /path/to/sentinel.conf [--port N] [--<directive> <value> ...]

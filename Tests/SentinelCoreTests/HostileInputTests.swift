@@ -3,6 +3,7 @@ import WardenCrypto
 import XCTest
 
 @testable import SentinelCore
+import Configuration
 
 /// Each value here once trapped warden (a Swift runtime trap on overflow or a
 /// failed integer conversion) or was compared as a String where Redis compares

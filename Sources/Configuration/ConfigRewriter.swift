@@ -1,3 +1,5 @@
+import SentinelCore
+
 /// Produces the new sentinel.conf text that persists a `SentinelConfig`, the way
 /// redis-sentinel's CONFIG REWRITE does. Pure: text in, text out.
 ///

@@ -1,3 +1,5 @@
+import SentinelCore
+
 /// What the command line asks the `warden` executable to do.
 public enum CommandLineRequest: Equatable, Sendable {
     /// `-v` / `--version` as the first argument.

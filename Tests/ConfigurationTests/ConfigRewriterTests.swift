@@ -1,5 +1,6 @@
 import XCTest
-@testable import SentinelCore
+@testable import Configuration
+import SentinelCore
 
 final class ConfigRewriterTests: XCTestCase {
     let myid = "0123456789abcdef0123456789abcdef01234567"

@@ -1,5 +1,6 @@
 import XCTest
-@testable import SentinelCore
+@testable import Configuration
+import SentinelCore
 
 final class ConfigCommandLineTests: XCTestCase {
     private func request(_ args: String...) throws -> CommandLineRequest {

@@ -1,4 +1,5 @@
 import RESP
+import SentinelCore
 import WardenCrypto
 
 /// A sentinel.conf (or command-line override) line that could not be accepted.

@@ -1,5 +1,6 @@
 import XCTest
-@testable import SentinelCore
+@testable import Configuration
+import SentinelCore
 
 final class ConfigParserTests: XCTestCase {
     let myid = String(repeating: "a", count: 40)
