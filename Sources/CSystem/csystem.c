@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -76,6 +77,15 @@ int cs_connect(int fd, const void *addr, uint32_t addrlen) {
 }
 
 ssize_t cs_send(int fd, const void *buf, size_t len) { return send(fd, buf, len, MSG_NOSIGNAL); }
+
+ssize_t cs_sendv(int fd, const struct iovec *iov, int count) {
+    if (count < 0 || count > CS_SENDV_MAX) { errno = EINVAL; return -1; }
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = (struct iovec *)iov;
+    msg.msg_iovlen = (size_t)count;
+    return sendmsg(fd, &msg, MSG_NOSIGNAL);
+}
 
 int cs_set_reuseaddr(int fd) {
     int on = 1;
@@ -162,5 +172,7 @@ int cs_format_address(const void *storage, char *buf, size_t buflen) {
     errno = EAFNOSUPPORT;
     return -1;
 }
+
+int cs_malloc_trim(void) { return malloc_trim(0); }
 
 int cs_ignore_sigpipe(void) { return signal(SIGPIPE, SIG_IGN) == SIG_ERR ? -1 : 0; }

@@ -4,7 +4,8 @@ import Glibc
 /// A non-blocking TCP connection owned by an `EventLoop`: accepted by a `Listener` or
 /// started by `EventLoop.connect`. Loop thread only.
 ///
-/// Reads are delivered through `onRead` from the loop's shared buffer. Writes are queued and
+/// Reads are delivered through `onRead` from the loop's shared buffer. Writes are queued (in
+/// an `OutputQueue` of fixed-size chunks, so the memory held follows the bytes queued) and
 /// sent when the current loop iteration's callbacks are done (or at once with `flush()`);
 /// what the kernel does not take waits for the socket to become writable. `onClose` runs
 /// exactly once, after the descriptor is already closed, and never from inside the
@@ -21,7 +22,10 @@ public final class Connection: EventSource {
     /// Called exactly once, when the connection is gone for any reason.
     public var onClose: ((CloseReason) -> Void)?
     /// Most unsent bytes allowed before the connection is closed with `.outputLimit`; 0 = unlimited.
-    /// Checked on `write`, after first offering the queued bytes to the kernel.
+    /// Checked on `write`, after first offering the queued bytes to the kernel: a write that
+    /// does not fit is queued only as far as the limit allows, the queue is sent, and the rest
+    /// follows as the kernel makes room; when it makes none, the connection is torn down.
+    /// So the queue never holds more than the limit.
     public var outputLimit: Int = 0
     /// Unique among the connections and listeners of one loop.
     public let id: UInt64
@@ -41,10 +45,10 @@ public final class Connection: EventSource {
     /// True from connect completion (or accept) until the connection is closed.
     public var isConnected: Bool { state == .connected }
     /// Bytes queued and not yet taken by the kernel.
-    public var pendingOutputBytes: Int { output.count - outputOffset }
+    public var pendingOutputBytes: Int { output.count }
 
-    /// An output buffer that grew beyond this is freed once it drains, not kept for reuse.
-    private static let retainedOutputCapacity = 256 * 1024
+    /// Memory the output queue holds now (whole chunks); at most the bytes queued plus two chunks.
+    var outputAllocatedBytes: Int { output.allocatedBytes }
 
     private let loop: EventLoop
     private(set) var state: State
@@ -52,9 +56,12 @@ public final class Connection: EventSource {
     private var isRegistered = false
     /// The event mask currently registered with epoll.
     private var registeredEvents: UInt32 = 0
-    private var output: [UInt8] = []
-    /// Bytes of `output` already sent; compacted away once they are at least half of it.
-    private var outputOffset = 0
+    private var output = OutputQueue()
+    /// The most memory `output` held since it was last empty (once closed: in its last fill).
+    private(set) var outputPeakBytes = 0
+    /// A queue that held this much asks the loop to return free memory to the kernel once
+    /// it is released: its chunks came from the heap, which does not shrink by itself.
+    private static let trimAfterReleasingBytes = 4 * 1024 * 1024
     /// The kernel buffer was full: EPOLLOUT is armed and drives sending.
     private var awaitingWritable = false
     private var inFlushQueue = false
@@ -84,16 +91,30 @@ public final class Connection: EventSource {
     // MARK: Writing
 
     /// Queues bytes (copied). Ignored once the connection is closed or closing after writing.
+    /// Over `outputLimit` the connection is torn down (see there).
     public func write(_ bytes: UnsafeRawBufferPointer) {
         guard state != .closed, !closingAfterWriting, !bytes.isEmpty else { return }
-        bytes.withMemoryRebound(to: UInt8.self) { output.append(contentsOf: $0) }
+        var rest = bytes
+        while true {
+            let room = outputLimit > 0 ? max(outputLimit - output.count, 0) : rest.count
+            let taken = min(room, rest.count)
+            output.append(UnsafeRawBufferPointer(rebasing: rest.prefix(taken)))
+            rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(taken))
+            outputPeakBytes = max(outputPeakBytes, output.allocatedBytes)
+            if rest.isEmpty { break }
+            // The rest does not fit under the limit: offer the queue to the kernel, and if it
+            // takes nothing, the limit is exceeded.
+            let queued = output.count
+            if state == .connected && !awaitingWritable { sendQueued() }
+            guard state != .closed else { return }
+            if output.count >= queued {
+                tearDown(.outputLimit)
+                return
+            }
+        }
         if state == .connected && !awaitingWritable && !inFlushQueue {
             inFlushQueue = true
             loop.enqueueFlush(self)
-        }
-        if outputLimit > 0 && pendingOutputBytes > outputLimit {
-            if state == .connected && !awaitingWritable { sendQueued() }
-            if state != .closed && pendingOutputBytes > outputLimit { tearDown(.outputLimit) }
         }
     }
 
@@ -217,8 +238,7 @@ public final class Connection: EventSource {
             Glibc.close(fd)
             fd = -1
         }
-        output = []
-        outputOffset = 0
+        releaseOutput()
         onConnect = nil
         onRead = nil
         pendingCloseReason = reason
@@ -273,22 +293,16 @@ public final class Connection: EventSource {
         }
     }
 
-    /// Sends until the queue is empty or the kernel buffer is full.
+    /// Sends until the queue is empty or the kernel buffer is full. Sent chunks are freed
+    /// as they go.
     private func sendQueued() {
-        while outputOffset < output.count {
-            let (sent, code) = output.withUnsafeBytes { bytes -> (Int, Int32) in
-                let sent = cs_send(fd, bytes.baseAddress! + outputOffset, bytes.count - outputOffset)
-                return (sent, sent < 0 ? errno : 0)
-            }
+        while !output.isEmpty {
+            let (sent, code) = sendFront()
             if sent > 0 {
-                outputOffset += sent
+                output.removeFirst(min(sent, output.count))
             } else if code == EINTR {
                 continue
             } else if sent == 0 || code == EAGAIN || code == EWOULDBLOCK {
-                if outputOffset * 2 >= output.count {
-                    output.removeSubrange(0..<outputOffset)
-                    outputOffset = 0
-                }
                 setAwaitingWritable(true)
                 return
             } else {
@@ -296,14 +310,34 @@ public final class Connection: EventSource {
                 return
             }
         }
-        if output.capacity > Connection.retainedOutputCapacity {
-            output = []
-        } else {
-            output.removeAll(keepingCapacity: true)
-        }
-        outputOffset = 0
+        releaseOutput()
         setAwaitingWritable(false)
         if closingAfterWriting { tearDown(.closedLocally) }
+    }
+
+    /// Empties the queue (already empty after a full send) and, after a big one, asks for
+    /// the freed memory to be returned.
+    private func releaseOutput() {
+        output.removeAll()
+        if outputPeakBytes >= Connection.trimAfterReleasingBytes { loop.requestMemoryTrim() }
+        if state != .closed { outputPeakBytes = 0 }
+    }
+
+    /// The one place where output goes to the socket: one send of the first chunks of the
+    /// queue (up to `CS_SENDV_MAX` of them). Returns the bytes the kernel took, or -1 and errno.
+    private func sendFront() -> (sent: Int, code: Int32) {
+        withUnsafeTemporaryAllocation(of: iovec.self, capacity: Int(CS_SENDV_MAX)) { vectors in
+            var used = 0
+            output.forEachRegion(maxRegions: vectors.count) { region in
+                vectors[used] = iovec(iov_base: UnsafeMutableRawPointer(mutating: region.baseAddress),
+                                      iov_len: region.count)
+                used += 1
+            }
+            // One region (the usual small reply) goes by plain send, which costs the kernel less.
+            let sent = used == 1 ? cs_send(fd, vectors[0].iov_base, vectors[0].iov_len)
+                                 : cs_sendv(fd, vectors.baseAddress, Int32(used))
+            return (sent, sent < 0 ? errno : 0)
+        }
     }
 
     private func setAwaitingWritable(_ awaiting: Bool) {

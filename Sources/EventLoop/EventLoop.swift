@@ -46,6 +46,8 @@ public final class EventLoop: @unchecked Sendable {
     private var flushQueue: [Connection] = []
     /// Connections torn down whose `onClose` has not run yet.
     private var closeQueue: [Connection] = []
+    /// A big output queue was released in this iteration: return free memory to the kernel.
+    private var memoryTrimRequested = false
 
     /// What other threads hand to the loop: tasks, and whether the eventfd is already signalled.
     private struct Inbox {
@@ -313,6 +315,12 @@ public final class EventLoop: @unchecked Sendable {
         flushQueue.append(connection)
     }
 
+    /// Asks for the allocator's free pages to be handed back to the kernel at the end of
+    /// this iteration (once, however many connections ask).
+    func requestMemoryTrim() {
+        memoryTrimRequested = true
+    }
+
     /// Queues the `onClose` of a connection that was just torn down.
     func enqueueCloseNotification(_ connection: Connection) {
         closeQueue.append(connection)
@@ -338,6 +346,10 @@ public final class EventLoop: @unchecked Sendable {
             deliverCloseNotifications()
         }
         flushQueue.removeAll(keepingCapacity: true)
+        if memoryTrimRequested {
+            memoryTrimRequested = false
+            _ = cs_malloc_trim()
+        }
     }
 
     private func assertInLoop() {

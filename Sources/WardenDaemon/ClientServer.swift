@@ -20,7 +20,8 @@ final class ClientSession {
     let createdAt: Millis
     var lastCommandAt: Millis
     var lastCommand = "NULL"
-    /// Replies are encoded here during a read and written in one go.
+    /// Replies are encoded here during a read and written in one go (or in pieces of
+    /// `ClientServer.replyBatchBytes` when a pipeline's replies are big).
     var out: [UInt8] = []
     var closing = false
 
@@ -58,6 +59,9 @@ final class ClientServer {
     /// Output buffer caps: Redis's pubsub class hard limit, and a cap for normal clients.
     static let pubsubOutputLimit = 32 * 1024 * 1024
     static let normalOutputLimit = 64 * 1024 * 1024
+    /// Replies gathered during one read are handed to the connection whenever they reach
+    /// this size, so the output limit is checked along a pipeline, not only at its end.
+    static let replyBatchBytes = 64 * 1024
 
     struct Stats {
         var connectionsReceived = 0
@@ -109,7 +113,11 @@ final class ClientServer {
             self.stats.netInputBytes += bytes.count
             self.read(s, bytes)
         }
-        c.onClose = { [unowned self, unowned s] _ in
+        c.onClose = { [unowned self, unowned s] reason in
+            if reason == .outputLimit {
+                // Redis's warning, in the wording of its immediate (not deferred) close.
+                self.daemon.logger.log(.warning, "Client id=\(s.id) addr=\(self.addr(s)) name=\(s.name ?? "") closed for overcoming of output buffer limits.")
+            }
             self.forget(s)
         }
     }
@@ -147,6 +155,11 @@ final class ClientServer {
                 execute(s, args, now: now)
                 parser.authenticated = s.authenticated
             }
+            if s.out.count >= Self.replyBatchBytes {
+                writeReplies(s)
+                // Over its output limit: the rest of the pipeline is not run.
+                guard s.connection.isConnected else { break }
+            }
         }
         stats.commandsProcessed += commands
         s.lastCommandAt = now
@@ -154,14 +167,18 @@ final class ClientServer {
     }
 
     func flush(_ s: ClientSession) {
-        if !s.out.isEmpty {
-            stats.netOutputBytes += s.out.count
-            s.connection.write(s.out)
-            s.out.removeAll(keepingCapacity: true)
-        }
+        writeReplies(s)
         if s.closing {
             s.connection.closeAfterWriting()
         }
+    }
+
+    /// Hands the encoded replies to the connection; a big reply buffer is not kept.
+    private func writeReplies(_ s: ClientSession) {
+        guard !s.out.isEmpty else { return }
+        stats.netOutputBytes += s.out.count
+        s.connection.write(s.out)
+        s.out.removeAll(keepingCapacity: s.out.capacity <= 2 * Self.replyBatchBytes)
     }
 
     // MARK: - Pub/Sub

@@ -621,18 +621,4 @@ final class EventLoopTests: XCTestCase {
         XCTAssertEqual(received.current, Array("peer left".utf8))
         try runner.sync { clients[1].close() }
     }
-
-    // MARK: Helpers
-
-    /// Polls `condition` until it holds (or fails the test after `timeout` seconds).
-    private func waitUntil(_ what: String, timeout: Double = 10, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while try !condition() {
-            guard Date() < deadline else {
-                XCTFail("timed out waiting until \(what)")
-                return
-            }
-            usleep(1000)
-        }
-    }
 }

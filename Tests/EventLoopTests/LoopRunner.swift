@@ -115,4 +115,33 @@ enum RawSocket {
         }
         return fd
     }
+
+    /// Reads exactly `count` bytes (blocking; each recv waits at most 10 s).
+    static func receive(_ fd: Int32, count: Int) throws -> [UInt8] {
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var received = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = received.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + filled, count - filled, 0) }
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { throw SocketError.system(call: "recv", errno: got == 0 ? ECONNRESET : errno) }
+            filled += got
+        }
+        return received
+    }
+}
+
+extension XCTestCase {
+    /// Polls `condition` until it holds (or fails the test after `timeout` seconds).
+    func waitUntil(_ what: String, timeout: Double = 10, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while try !condition() {
+            guard Date() < deadline else {
+                XCTFail("timed out waiting until \(what)")
+                return
+            }
+            usleep(1000)
+        }
+    }
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 /* epoll event bits and control operations (checked against <sys/epoll.h> in csystem.c). */
 #define CS_EPOLLIN 0x001u
@@ -54,6 +55,9 @@ int cs_bind(int fd, const void *addr, uint32_t addrlen);
 int cs_connect(int fd, const void *addr, uint32_t addrlen);
 /* send(..., MSG_NOSIGNAL). */
 ssize_t cs_send(int fd, const void *buf, size_t len);
+/* sendmsg of `count` buffers (at most CS_SENDV_MAX), with MSG_NOSIGNAL: writev without SIGPIPE. */
+ssize_t cs_sendv(int fd, const struct iovec *iov, int count);
+#define CS_SENDV_MAX 64
 
 /* SO_REUSEADDR on. */
 int cs_set_reuseaddr(int fd);
@@ -75,6 +79,9 @@ int cs_parse_address(const char *host, int port, void *storage, uint32_t *len);
 /* Writes the numeric host of a sockaddr into `buf` (IPv4-mapped IPv6 addresses as plain
  * IPv4) and returns its port, or -1. */
 int cs_format_address(const void *storage, char *buf, size_t buflen);
+
+/* malloc_trim(0): hands the allocator's free pages back to the kernel. Returns 1 if any were. */
+int cs_malloc_trim(void);
 
 /* signal(SIGPIPE, SIG_IGN). */
 int cs_ignore_sigpipe(void);
