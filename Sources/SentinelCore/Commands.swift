@@ -6,8 +6,7 @@ import WardenCrypto
 ///
 /// Replies are built in their RESP3 form (instance descriptions are maps of bulk
 /// strings); the encoder flattens them for RESP2 clients, as Redis does.
-/// Commands that change the configuration return their usual reply and a
-/// `.persist` effect; the driver replaces the reply with
+/// Commands that change the configuration answer once the change is saved, and
 /// `-ERR Failed to save config file. Check server logs.` when the save fails.
 ///
 /// Behaviour is redis-sentinel 7.0's, with two deliberate differences:
@@ -17,18 +16,50 @@ import WardenCrypto
 ///   one by one and keeps the ones before a bad one). The error texts are the same.
 extension Sentinel {
 
-    /// Runs one `SENTINEL` command. `args` is the whole argv as bytes, `args[0]`
-    /// being the command name as the client spelled it. Passwords (SET auth-pass,
-    /// CONFIG SET sentinel-pass) are kept as these exact bytes.
-    public func sentinelCommand(_ args: [[UInt8]], now: Millis) -> (reply: RESPValue, effects: [Effect]) {
-        self.now = now
-        let reply = dispatchSentinelCommand(args.map { String(decoding: $0, as: UTF8.self) }, raw: args)
-        return (reply, takeEffects())
+    /// What a command answers, and when.
+    enum CommandResult {
+        /// At once.
+        case reply(RESPValue)
+        /// Once change `n` is on disk; `otherwise` if the save fails.
+        case afterSave(UInt64, RESPValue, otherwise: RESPValue)
+        /// After the driver has said whether these paths are executable; the
+        /// command is then run again with the answers.
+        case check([String])
     }
 
-    /// `sentinelCommand` for arguments that are text.
-    public func sentinelCommand(_ args: [String], now: Millis) -> (reply: RESPValue, effects: [Effect]) {
-        sentinelCommand(args.map { Array($0.utf8) }, now: now)
+    static let saveFailed = RESPValue.error("ERR Failed to save config file. Check server logs.")
+
+    /// `Input.command`: SENTINEL and PUBLISH. `raw` is the whole argv as bytes
+    /// (passwords are kept as these exact bytes); `executable` holds the driver's
+    /// answers for script paths, once asked.
+    func command(_ id: RequestID, _ raw: [[UInt8]], executable: [String: Bool]) {
+        let args = raw.map { String(decoding: $0, as: UTF8.self) }
+        let result: CommandResult
+        switch args.first?.lowercased() {
+        case "sentinel": result = dispatchSentinelCommand(args, raw: raw, executable: executable)
+        case "publish": result = .reply(publishCommand(args))
+        default: result = .reply(Self.error("ERR unknown command '\(Self.clip(args.first ?? ""))'"))
+        }
+        switch result {
+        case .reply(let value):
+            out.append(.reply(id, value))
+        case .afterSave(let n, let value, let otherwise):
+            afterSave(n, .reply(id, value), otherwise: .reply(id, otherwise))
+        case .check(let paths):
+            awaitingCheck[id] = (raw, paths)
+            out.append(.checkExecutable(id, paths))
+        }
+    }
+
+    /// PUBLISH in sentinel mode: only hellos, which are processed as if they had
+    /// arrived on a Redis channel.
+    func publishCommand(_ args: [String]) -> RESPValue {
+        guard args.count == 3 else { return Self.error("ERR wrong number of arguments for 'publish' command") }
+        guard args[1] == Timing.helloChannel else {
+            return Self.error("ERR Only HELLO messages are accepted by Sentinel instances.")
+        }
+        processHello(args[2])
+        return .integer(1)
     }
 
     /// The monitored masters' names, in the order they were added.
@@ -124,17 +155,33 @@ extension Sentinel {
         "replicas": 3, "reset": 3, "sentinels": 3, "set": -5, "simulate-failure": -3, "slaves": 3,
     ]
 
-    private func dispatchSentinelCommand(_ args: [String], raw: [[UInt8]]) -> RESPValue {
+    private func dispatchSentinelCommand(_ args: [String], raw: [[UInt8]], executable: [String: Bool]) -> CommandResult {
         guard args.count >= 2 else {
-            return Self.error("ERR wrong number of arguments for 'sentinel' command")
+            return .reply(Self.error("ERR wrong number of arguments for 'sentinel' command"))
         }
         let sub = args[1].lowercased()
         guard let arity = Self.subcommandArity[sub] else {
-            return Self.error("ERR unknown subcommand '\(Self.clip(args[1]))'. Try \(args[0].uppercased()) HELP.")
+            return .reply(Self.error("ERR unknown subcommand '\(Self.clip(args[1]))'. Try \(args[0].uppercased()) HELP."))
         }
         if (arity > 0 && args.count != arity) || args.count < -arity {
-            return Self.error("ERR wrong number of arguments for 'sentinel|\(sub)' command")
+            return .reply(Self.error("ERR wrong number of arguments for 'sentinel|\(sub)' command"))
         }
+        switch sub {
+        case "is-master-down-by-addr": return isMasterDownCommand(args)
+        case "config": return configCommand(args, raw: raw)
+        case "monitor": return savedReply(monitorCommand(args))
+        case "remove": return savedReply(withMaster(args[2], removeMaster))
+        case "set": return withMaster(args[2]) { setCommand($0, args, raw: raw, executable: executable) }
+        case "reset": return resetCommand(pattern: args[2])
+        case "flushconfig":
+            persistence.forceNext = true
+            return .afterSave(changed(), .ok, otherwise: Self.saveFailed)
+        default: return .reply(readOnlySentinelCommand(sub, args))
+        }
+    }
+
+    /// The subcommands that change nothing on disk.
+    private func readOnlySentinelCommand(_ sub: String, _ args: [String]) -> RESPValue {
         switch sub {
         case "help": return helpReply(args[0])
         case "masters": return .array(masters.map(instanceReply))
@@ -146,29 +193,31 @@ extension Sentinel {
         case "get-master-addr-by-name":
             guard let a = masterAddress(named: args[2]) else { return .array(nil) }
             return .array([.bulk(a.host), .bulk(String(a.port))])
-        case "is-master-down-by-addr": return isMasterDownCommand(args)
         case "ckquorum": return withMaster(args[2], checkQuorum)
         case "info-cache": return infoCacheReply(Array(args[2...]))
         case "pending-scripts": return pendingScriptsReply()
-        case "config": return configCommand(args, raw: raw)
         case "debug": return args.count == 2 ? debugReply() : debugSet(args)
-        case "monitor": return monitorCommand(args)
-        case "remove": return withMaster(args[2], removeMaster)
-        case "set": return withMaster(args[2]) { setCommand($0, args, raw: raw) }
-        case "reset": return resetCommand(pattern: args[2])
-        case "flushconfig":
-            out.append(.persistAlways)
-            return .ok
         case "failover": return withMaster(args[2], forcedFailoverCommand)
         case "simulate-failure": return simulateFailureCommand(Array(args[2...]))
         default:
-            // Every name in the arity table is handled above.
+            // Every name in the arity table is handled here or in dispatchSentinelCommand.
             preconditionFailure("SENTINEL \(sub) has an arity but no handler")
         }
     }
 
     private func withMaster(_ name: String, _ body: (Instance) -> RESPValue) -> RESPValue {
         guard let m = master(named: name) else { return Self.error("ERR No such master with that name") }
+        return body(m)
+    }
+
+    /// A reply to a command that changed the configuration: sent once saved (an
+    /// error reply changed nothing and goes at once).
+    private func savedReply(_ reply: RESPValue) -> CommandResult {
+        reply.isError ? .reply(reply) : .afterSave(changed(), reply, otherwise: Self.saveFailed)
+    }
+
+    private func withMaster(_ name: String, _ body: (Instance) -> CommandResult) -> CommandResult {
+        guard let m = master(named: name) else { return .reply(Self.error("ERR No such master with that name")) }
         return body(m)
     }
 
@@ -233,9 +282,9 @@ extension Sentinel {
         "    Simulate a Sentinel crash.",
     ]
 
-    private func isMasterDownCommand(_ args: [String]) -> RESPValue {
+    private func isMasterDownCommand(_ args: [String]) -> CommandResult {
         guard let port = Self.parseInteger(args[3]), let epoch = Self.parseInteger(args[4]) else {
-            return Self.error("ERR value is not an integer or out of range")
+            return .reply(Self.error("ERR value is not an integer or out of range"))
         }
         // Redis reads the epoch as a signed number and uses its bits unsigned, so a
         // negative one makes it adopt an epoch near 2^64. Warden votes only in
@@ -314,11 +363,11 @@ extension Sentinel {
         m.flags.insert(.forceFailover)
         // No election to wait for: go as far as the state machine can right now
         // (outside TILT, where it would not act at all).
-        if !tilt { failoverStateMachine(m) }
+        if mayAct { failoverStateMachine(m) }
         return .ok
     }
 
-    private func resetCommand(pattern: String) -> RESPValue {
+    private func resetCommand(pattern: String) -> CommandResult {
         var count: Int64 = 0
         for m in masters where Glob.match(pattern, m.name, caseInsensitive: false) {
             resetMaster(m, event: true)
@@ -326,15 +375,13 @@ extension Sentinel {
         }
         // Redis leaves the file alone here; Warden saves so that forgotten
         // sentinels do not come back from sentinel.conf after a restart.
-        if count > 0 { persist() }
-        return .integer(count)
+        return count > 0 ? savedReply(.integer(count)) : .reply(.integer(0))
     }
 
     private func removeMaster(_ m: Instance) -> RESPValue {
         emit(.warning, "-monitor", m)
         releaseInstance(m)
         masters.removeAll { $0 === m }
-        out.append(.persist)
         return .ok
     }
 
@@ -359,7 +406,6 @@ extension Sentinel {
         c.downAfter = timing.defaultDownAfter
         c.failoverTimeout = timing.defaultFailoverTimeout
         let m = addMaster(c)
-        out.append(.persist)
         emit(.warning, "+monitor", m, extra: " quorum \(m.quorum)")
         return .ok
     }
@@ -389,14 +435,24 @@ extension Sentinel {
         case rebootDownAfter(Millis)
     }
 
-    private func setCommand(_ m: Instance, _ args: [String], raw: [[UInt8]]) -> RESPValue {
+    private func setCommand(_ m: Instance, _ args: [String], raw: [[UInt8]],
+                            executable: [String: Bool]) -> CommandResult {
+        // Script paths must be executable; the driver is asked first (the core does
+        // no I/O), and the command runs again with the answers.
+        if !settings.denyScriptsReconfig {
+            let scriptOptions: Set<String> = ["notification-script", "client-reconfig-script"]
+            let paths = (4..<max(4, args.count)).filter {
+                scriptOptions.contains(args[$0 - 1].lowercased()) && !args[$0].isEmpty && executable[args[$0]] == nil
+            }.map { args[$0] }
+            if !paths.isEmpty { return .check(paths) }
+        }
         var changes: [(MasterChange, event: String)] = []
         var j = 3
         while j < args.count {
             let option = args[j]
             let more = args.count - 1 - j
-            func invalid(_ value: String) -> RESPValue {
-                Self.error("ERR Invalid argument '\(value)' for SENTINEL SET '\(option)'")
+            func invalid(_ value: String) -> CommandResult {
+                .reply(Self.error("ERR Invalid argument '\(value)' for SENTINEL SET '\(option)'"))
             }
             /// The next argument as a number of at least `minimum`.
             func number(atLeast minimum: Int64) -> Int64? {
@@ -423,13 +479,13 @@ extension Sentinel {
             case "notification-script" where more > 0, "client-reconfig-script" where more > 0:
                 let path = args[j + 1]
                 if settings.denyScriptsReconfig {
-                    return Self.error("ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration")
+                    return .reply(Self.error("ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration"))
                 }
                 let isNotification = option.lowercased() == "notification-script"
-                if !path.isEmpty && !scriptIsExecutable(path) {
-                    return Self.error(isNotification
+                if !path.isEmpty && executable[path] != true {
+                    return .reply(Self.error(isNotification
                         ? "ERR Notification script seems non existing or non executable"
-                        : "ERR Client reconfiguration script seems non existing or non executable")
+                        : "ERR Client reconfiguration script seems non existing or non executable"))
                 }
                 let value = path.isEmpty ? nil : path
                 change = isNotification ? .notificationScript(value) : .clientReconfigScript(value)
@@ -444,7 +500,7 @@ extension Sentinel {
                 j += 3
                 continue
             default:
-                return Self.error("ERR Unknown option or number of arguments for SENTINEL SET '\(option)'")
+                return .reply(Self.error("ERR Unknown option or number of arguments for SENTINEL SET '\(option)'"))
             }
             let shown: String
             if case .authPass = change { shown = "******" } else { shown = args[j + 1] }
@@ -456,8 +512,7 @@ extension Sentinel {
             apply(change, to: m)
             emit(.warning, "+set", m, extra: " " + event)
         }
-        out.append(.persist)
-        return .ok
+        return savedReply(.ok)
     }
 
     private func apply(_ change: MasterChange, to m: Instance) {
@@ -507,15 +562,15 @@ extension Sentinel {
         "sentinel-user", "sentinel-pass", "loglevel",
     ]
 
-    private func configCommand(_ args: [String], raw: [[UInt8]]) -> RESPValue {
+    private func configCommand(_ args: [String], raw: [[UInt8]]) -> CommandResult {
         if args.count < 4 {
-            return Self.error("ERR wrong number of arguments for 'sentinel|config' command")
+            return .reply(Self.error("ERR wrong number of arguments for 'sentinel|config' command"))
         }
         switch args[2].lowercased() {
-        case "set" where args.count >= 5: return configSet(Array(args[3...]), raw: Array(raw[3...]))
-        case "get": return configGet(Array(args[3...]))
+        case "set" where args.count >= 5: return savedReply(configSet(Array(args[3...]), raw: Array(raw[3...])))
+        case "get": return .reply(configGet(Array(args[3...])))
         default:
-            return Self.error("ERR Only SENTINEL CONFIG GET <param> [<param> <param> ...]/ SET <param> <value> [<param> <value> ...] are supported.")
+            return .reply(Self.error("ERR Only SENTINEL CONFIG GET <param> [<param> <param> ...]/ SET <param> <value> [<param> <value> ...] are supported."))
         }
     }
 
@@ -604,7 +659,6 @@ extension Sentinel {
                 credentialsChanged = true
             }
         }
-        out.append(.persist)
         if credentialsChanged {
             // Reconnect to the other sentinels with the new credentials.
             for m in masters { m.sentinels.forEach(closeLinks) }

@@ -58,7 +58,7 @@ extension Sentinel {
             s.leaderEpoch = UInt64(max(0, leaderEpoch))
         }
         // Act on the answer now rather than at the next tick.
-        if !tilt, let m = s.master, m.name == masterName {
+        if mayAct, let m = s.master, m.name == masterName {
             actOnMaster(m)
         }
     }
@@ -67,38 +67,48 @@ extension Sentinel {
 
     /// The IS-MASTER-DOWN-BY-ADDR command: our view of the master at that address,
     /// and our vote for `runID` in `requestEpoch` if it asks for one (nil: an epoch
-    /// out of range, answered without a vote).
-    public func isMasterDownByAddr(host: String, port: Int, requestEpoch: UInt64?, runID: String) -> RESPValue {
+    /// out of range, answered without a vote). A reply carrying a vote waits until
+    /// the vote is on disk; if the save fails it goes without the vote.
+    func isMasterDownByAddr(host: String, port: Int, requestEpoch: UInt64?, runID: String) -> CommandResult {
         let m = masters.first { $0.address.host == host && $0.address.port == port }
-        let isDown = !tilt && (m?.flags.contains(.sDown) ?? false)
-        var leader: String?
-        var leaderEpoch: UInt64 = 0
-        if let m, runID != "*", let requestEpoch {
-            (leader, leaderEpoch) = voteLeader(m, epoch: requestEpoch, candidate: runID)
-        }
-        return .array([.integer(isDown ? 1 : 0), .bulk(leader ?? "*"), .integer(Int64(leaderEpoch))])
+        let isDown: RESPValue = .integer(mayAct && m?.flags.contains(.sDown) == true ? 1 : 0)
+        let noVote = RESPValue.array([isDown, .bulk("*"), .integer(0)])
+        guard let m, runID != "*", let requestEpoch else { return .reply(noVote) }
+        voteLeader(m, epoch: requestEpoch, candidate: runID)
+        // After a restart the epoch of our vote is known but not whom it went to
+        // (Redis saves only the epoch): "*" with that epoch, as Redis answers.
+        let vote = RESPValue.array([isDown, .bulk(m.leader ?? "*"), .integer(Int64(m.leaderEpoch))])
+        return isDurable(m.voteChange) ? .reply(vote) : .afterSave(m.voteChange, vote, otherwise: noVote)
     }
 
     /// Votes for `candidate` in `epoch` unless we already voted in that epoch or a
-    /// later one. Returns our vote for the master, whatever it is.
-    func voteLeader(_ m: Instance, epoch: UInt64, candidate: String) -> (String?, UInt64) {
+    /// later one. The vote counts, and is revealed, only once it is on disk
+    /// (`+vote-for-leader` then; see Persistence.swift).
+    func voteLeader(_ m: Instance, epoch: UInt64, candidate: String) {
         if epoch > currentEpoch {
             currentEpoch = epoch
-            persist()
+            changed()
             emit(.warning, "+new-epoch", payload: "\(currentEpoch)", master: m)
         }
-        if m.leaderEpoch < epoch && currentEpoch <= epoch {
-            m.leader = candidate
-            m.leaderEpoch = currentEpoch
-            // The vote is on disk before the reply carrying it leaves.
-            out.append(.persist)
-            emit(.warning, "+vote-for-leader", payload: "\(candidate) \(m.leaderEpoch)", master: m)
-            if candidate != myID {
-                // Give the candidate time to fail over before trying ourselves.
-                m.failoverNotBefore = now + Millis(rng.next() % 1000) +| failoverTimeout(m) *| 2
+        guard m.leaderEpoch < epoch && currentEpoch <= epoch else { return }
+        m.leader = candidate
+        m.leaderEpoch = currentEpoch
+        m.voteChange = changed()
+        m.voteAnnounced = false
+        if candidate != myID {
+            // Give the candidate time to fail over before trying ourselves.
+            m.failoverNotBefore = now + Millis(rng.next() % 1000) +| failoverTimeout(m) *| 2
+        }
+    }
+
+    /// `+vote-for-leader` for every vote that has reached the disk and was not announced.
+    func announceDurableVotes() {
+        for m in masters where !m.voteAnnounced && isDurable(m.voteChange) {
+            m.voteAnnounced = true
+            if let leader = m.leader {
+                emit(.warning, "+vote-for-leader", payload: "\(leader) \(m.leaderEpoch)", master: m)
             }
         }
-        return (m.leader, m.leaderEpoch)
     }
 
     /// The leader for `epoch`, if one has a majority of all known sentinels and at
@@ -135,8 +145,9 @@ extension Sentinel {
             winner = c
         }
         if castOwnVote {
-            let (myVote, myEpoch) = voteLeader(m, epoch: epoch, candidate: winner ?? myID)
-            if let myVote, myEpoch == epoch {
+            voteLeader(m, epoch: epoch, candidate: winner ?? myID)
+            // Our own vote counts only once it is on disk.
+            if let myVote = m.leader, m.leaderEpoch == epoch, isDurable(m.voteChange) {
                 if counts[myVote] == nil { order.append(myVote) }
                 counts[myVote, default: 0] += 1
                 known += 1
@@ -192,7 +203,7 @@ extension Sentinel {
         m.flags.insert(.failoverInProgress)
         currentEpoch += 1
         m.failoverEpoch = currentEpoch
-        persist()
+        changed()
         emit(.warning, "+new-epoch", payload: "\(currentEpoch)", master: m)
         emit(.warning, "+try-failover", m)
         // Redis waits a random 0–1 s here; Warden asks for votes at once.
@@ -225,6 +236,9 @@ extension Sentinel {
 
     func failoverWaitStart(_ m: Instance) {
         let leader = electedLeader(m, epoch: m.failoverEpoch)
+        // Our own vote in this epoch is on disk before we act on the election (and
+        // announced first, as in Redis); the save's answer runs this again.
+        if m.leaderEpoch == m.failoverEpoch && !isDurable(m.voteChange) { return }
         let isLeader = leader == myID
         if !isLeader && !m.flags.contains(.forceFailover) {
             let timeout = min(timing.electionTimeout, failoverTimeout(m))
@@ -300,7 +314,7 @@ extension Sentinel {
         m.configEpoch = m.failoverEpoch
         m.failoverState = .reconfSlaves
         m.failoverStateChangeTime = now
-        persist()
+        changed()
         emit(.warning, "+promoted-slave", r)
         if simulateFailure.contains(.crashAfterPromotion) { simulatedCrash() }
         emit(.warning, "+failover-state-reconf-slaves", m)

@@ -164,6 +164,13 @@ public final class Instance {
     // Masters: our vote. Sentinels: the leader that sentinel voted for.
     var leader: String?
     var leaderEpoch: UInt64 = 0
+    /// Masters: the change (Persistence) that recorded our vote; and the vote as it
+    /// is on disk (the leader is not saved, as in Redis: only its epoch).
+    var voteChange: UInt64 = 0
+    /// Whether `+vote-for-leader` went out for the current vote.
+    var voteAnnounced = true
+    var durableLeader: String?
+    var durableLeaderEpoch: UInt64 = 0
 
     // Replicas being reconfigured.
     var reconfSentTime: Millis = 0

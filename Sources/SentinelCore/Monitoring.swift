@@ -37,20 +37,6 @@ extension Sentinel {
         }
     }
 
-    // MARK: - TILT
-
-    /// The clock moved backwards or the process stalled: watch, but do not act,
-    /// until the world has been observed normally for a tilt period.
-    func checkTilt() {
-        let delta = elapsed(since: previousTickTime)
-        if delta < 0 || delta > timing.tiltTrigger {
-            tilt = true
-            tiltStartTime = now
-            emitGlobal(.warning, "+tilt", "#tilt mode entered")
-        }
-        previousTickTime = now
-    }
-
     // MARK: - SDOWN
 
     func checkSubjectivelyDown(_ ri: Instance) {
@@ -147,7 +133,7 @@ extension Sentinel {
             for line in info.replicas where lookupReplica(ri, Address(line.ip, line.port)) == nil {
                 if let r = addReplica(to: ri, Address(line.ip, line.port)) {
                     emit(.notice, "+slave", r)
-                    persist()
+                    changed()
                 }
             }
         }
@@ -181,7 +167,7 @@ extension Sentinel {
         }
 
         // Nothing below acts while in TILT.
-        if tilt { return }
+        guard mayAct else { return }
         guard ri.isReplica, let m = ri.master else { return }
 
         if role == .master {
@@ -277,13 +263,13 @@ extension Sentinel {
             if let si {
                 if !moved { emit(.notice, "+sentinel", si) }
                 if moved { updateSentinelAddressEverywhere(runID: hello.runID, address: hello.sentinelAddress) }
-                persist()
+                changed()
             }
         }
 
         if hello.currentEpoch > currentEpoch {
             currentEpoch = hello.currentEpoch
-            persist()
+            changed()
             emit(.warning, "+new-epoch", payload: "\(currentEpoch)", master: m)
         }
 
@@ -306,7 +292,7 @@ extension Sentinel {
                 resetMasterAndChangeAddress(m, to: hello.masterAddress)
                 callClientReconfigScript(m, role: "observer", state: "start", from: old, to: m.address)
             }
-            persist()
+            changed()
         }
         si?.lastHelloReceivedTime = now
     }
@@ -332,6 +318,7 @@ extension Sentinel {
         m.settings = c
         m.configEpoch = c.configEpoch
         m.leaderEpoch = c.leaderEpoch
+        m.durableLeaderEpoch = c.leaderEpoch
         masters.append(m)
         for a in c.knownReplicas where lookupReplica(m, a) == nil {
             addReplica(to: m, a)
@@ -429,7 +416,7 @@ extension Sentinel {
                 emit(.notice, "+slave", r)
             }
         }
-        persist()
+        changed()
     }
 
     // MARK: - Persisted state

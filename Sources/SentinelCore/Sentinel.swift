@@ -35,13 +35,11 @@ public final class Sentinel {
     /// Effects gathered during the current call; handed back and cleared at its end.
     var out: [Effect] = []
     var now: Millis = 0
-    var needsMyIDPersist = false
+    var persistence = Persistence()
+    /// Commands waiting for `.executableChecked`, with the paths asked about.
+    var awaitingCheck: [RequestID: (args: [[UInt8]], paths: [String])] = [:]
     /// Messages refused for an out-of-range epoch since the last log line about them.
     var refusedEpochs: (count: Int, lastLog: Millis) = (0, 0)
-    /// Whether a path names an executable file: `SENTINEL SET notification-script`
-    /// and `client-reconfig-script` refuse others. The driver installs the real
-    /// check (access(2) with X_OK); the core itself does no I/O.
-    public var scriptIsExecutable: (String) -> Bool = { _ in true }
 
     struct LinkOwner {
         unowned let instance: Instance
@@ -67,23 +65,21 @@ public final class Sentinel {
             myID = id
         } else {
             myID = ""
-            myID = randomHexID()
-            needsMyIDPersist = true
+            myID = rng.hexID()
         }
         for m in config.masters {
             _ = addMaster(m)
         }
         settings.masters = []
+        if config.myid == nil {
+            // A new id is saved at once, as redis-sentinel does.
+            changed()
+        }
     }
 
-    /// Effects to carry out at start-up: persisting a newly generated myid.
+    /// Effects to carry out at start-up (the first save of a new myid, `+monitor`s).
     public func start(now: Millis) -> [Effect] {
         self.now = now
-        if needsMyIDPersist {
-            needsMyIDPersist = false
-            log(.notice, "Sentinel new configuration saved on disk")
-            out.append(.persist)
-        }
         log(.warning, "Sentinel ID is \(myID)")
         for m in masters {
             emit(.warning, "+monitor", m, extra: " quorum \(m.quorum)")
@@ -91,7 +87,7 @@ public final class Sentinel {
         return takeEffects()
     }
 
-    /// Feeds one input; returns what to do, in order.
+    /// Feeds one input; returns what to do, in order. The only way in.
     public func handle(_ input: Input, now: Millis) -> [Effect] {
         self.now = now
         switch input {
@@ -103,8 +99,21 @@ public final class Sentinel {
             linkDropped(id)
         case .reply(let id, let value):
             linkReply(id, value)
-        case .helloPublished(let payload):
-            processHello(payload)
+        case .command(let id, let args):
+            command(id, args, executable: [:])
+        case .executableChecked(let id, let flags):
+            if let waiting = awaitingCheck.removeValue(forKey: id) {
+                var known: [String: Bool] = [:]
+                for (path, ok) in zip(waiting.paths, flags) { known[path] = ok }
+                command(id, waiting.args, executable: known)
+            }
+        case .saved(let id, let ok):
+            saveCompleted(id, ok: ok)
+        case .scriptStarted(let id, let pid):
+            scriptStarted(id, pid: pid)
+        case .scriptCouldNotStart(let id):
+            // Like a failed exec in Redis's child: exit status 2, never retried.
+            scriptFinished(id, exitStatus: 2, signal: 0)
         case .scriptFinished(let id, let status, let signal):
             scriptFinished(id, exitStatus: status, signal: signal)
         }
@@ -116,6 +125,7 @@ public final class Sentinel {
     func elapsed(since t: Millis) -> Millis { now -| t }
 
     func takeEffects() -> [Effect] {
+        saveIfNeeded()
         defer { out.removeAll(keepingCapacity: true) }
         return out
     }
@@ -149,11 +159,7 @@ public final class Sentinel {
     func handleInstance(_ ri: Instance) {
         reconnect(ri)
         sendPeriodicCommands(ri)
-        if tilt {
-            if elapsed(since: tiltStartTime) < timing.tiltPeriod { return }
-            tilt = false
-            emitGlobal(.warning, "-tilt", "#tilt mode exited")
-        }
+        guard leaveTiltIfOver() else { return }
         checkSubjectivelyDown(ri)
         if ri.isMaster {
             actOnMaster(ri)
@@ -212,7 +218,7 @@ public final class Sentinel {
             ri.pubsubLink.localHost = localHost
             sendAuthIfNeeded(ri, id, pubsub: true)
             send(ri, id, [mapped(ri, "CLIENT"), "SETNAME", clientName(pubsub: true)], expect: .discard, pubsub: true)
-            send(ri, id, [mapped(ri, "SUBSCRIBE"), helloChannel], expect: .discard, pubsub: true)
+            send(ri, id, [mapped(ri, "SUBSCRIBE"), Timing.helloChannel], expect: .discard, pubsub: true)
         } else {
             ri.commandLink.connected = true
             ri.commandLink.connectedAt = now
@@ -318,7 +324,6 @@ public final class Sentinel {
     // MARK: - Periodic commands
 
     static let maxPendingCommands = 100
-    let helloChannel = "__sentinel__:hello"
 
     func sendPeriodicCommands(_ ri: Instance) {
         guard ri.commandLink.connected else { return }
@@ -369,7 +374,7 @@ public final class Sentinel {
             sentinelAddress: Address(ip, settings.announcePort != 0 ? settings.announcePort : settings.port),
             runID: myID, currentEpoch: currentEpoch, masterName: m.name,
             masterAddress: masterAddr, masterConfigEpoch: m.configEpoch)
-        return send(ri, [mapped(ri, "PUBLISH"), helloChannel, hello.payload], expect: .publishHello)
+        return send(ri, [mapped(ri, "PUBLISH"), Timing.helloChannel, hello.payload], expect: .publishHello)
     }
 
     /// Makes the next tick send hellos for this master to every instance at once
@@ -458,27 +463,8 @@ public final class Sentinel {
         return m.address
     }
 
-    func randomHexID() -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(40)
-        while bytes.count < 40 {
-            var r = rng.next()
-            for _ in 0..<16 where bytes.count < 40 {
-                bytes.append(hex[Int(r & 0xf)])
-                r >>= 4
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     func log(_ level: LogLevel, _ text: String) {
         out.append(.log(level, text))
-    }
-
-    /// Requests a config save (deduplicated when nothing happened in between).
-    func persist() {
-        if out.last != .persist { out.append(.persist) }
     }
 }
 
@@ -493,6 +479,27 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+
+    /// A run id: 40 lower-case hex digits (CONFIG_RUN_ID_SIZE), as myid and INFO
+    /// run_id have. The one generator of them, for the core and its drivers.
+    public mutating func hexID() -> String {
+        let hex = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(40)
+        while bytes.count < 40 {
+            var r = next()
+            for _ in 0..<16 where bytes.count < 40 {
+                bytes.append(hex[Int(r & 0xf)])
+                r >>= 4
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A whole number drawn uniformly from `range`.
+    public mutating func draw(_ range: ClosedRange<Millis>) -> Millis {
+        range.lowerBound + Millis(next() % UInt64(range.upperBound - range.lowerBound + 1))
     }
 }
 

@@ -32,6 +32,15 @@ public struct Timing: Equatable, Sendable {
     public var defaultFailoverTimeout: Millis = 180_000
     /// Warden: a reconnect is tried at most this often (Redis: the ping period, 1000).
     public var reconnectPeriod: Millis = 100
+    /// Warden: after a failed config save, the next attempt waits this long.
+    public var saveRetryPeriod: Millis = 1_000
+
+    /// The time between two timer ticks, drawn afresh by the driver before each:
+    /// about ten a second, varied so that sentinels started together drift apart
+    /// (Redis varies its hz for the same reason).
+    public static let tickInterval: ClosedRange<Millis> = 50...100
+    /// The Pub/Sub channel sentinels announce themselves on, on every instance.
+    public static let helloChannel = "__sentinel__:hello"
 
     public init() {}
 

@@ -74,6 +74,8 @@ enum Action {
     case restartSentinel(Int)
     /// A script the sentinel started has finished (the simulation runs none for real).
     case scriptDone(sentinel: Int, generation: Int, ScriptID)
+    /// A config save completes (or fails) on a sentinel's disk.
+    case saveDone(sentinel: Int, generation: Int, SaveRequest, ok: Bool)
 }
 
 /// What travels from a server to a client on a connection.

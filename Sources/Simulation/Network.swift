@@ -48,6 +48,10 @@ final class Conn {
     var subscribed = false
     /// Commands queued since MULTI.
     var transaction: [[String]]?
+    /// A sentinel server end: a command is waiting for the core's reply, and the
+    /// commands that arrived behind it.
+    var awaitingReply = false
+    var serverQueue: [[String]] = []
 
     init(owner: Int, ownerGeneration: Int, link: LinkID, target: NodeID, startedAt: Millis) {
         self.owner = owner

@@ -29,6 +29,8 @@ public struct WorldOptions: Sendable {
     public var startTime: Millis = 1_700_000_000_000
     /// How often each sentinel's epochs are sampled for invariant (d).
     public var epochCheckPeriod: Millis = 500
+    /// How long a config save takes (fsync and rename), drawn per save.
+    public var diskDelay: ClosedRange<Millis> = 0...2
 
     public init() {}
 }
@@ -57,6 +59,14 @@ public final class SentinelProcess {
     /// Fault: crash right after the next vote is cast (on disk, not yet sent),
     /// and restart this long after.
     var crashAfterVote: Millis?
+    /// Fault: saves fail until this time...
+    var diskFailsUntil: Millis = 0
+    /// ...or take until this time to complete (a hung disk).
+    var diskHangsUntil: Millis = 0
+    /// Requests from peers waiting for the core's reply, and the connection each
+    /// came on; a connection's next command waits for the reply to the previous.
+    var pendingRequests: [RequestID: Conn] = [:]
+    var nextRequest: UInt64 = 0
 
     init(index: Int, address: Address, config: SentinelConfig) {
         self.index = index
@@ -97,9 +107,13 @@ public final class World {
     var connsPruneThreshold = 64
     /// Partition group of each node (absent: group 0).
     var group: [NodeID: Int] = [:]
+    /// An action is being carried out (`command` then must not run the world).
+    var inStep = false
+    /// Replies awaited by `command(_:_:)` (the test's own client), by sentinel.
+    var clientWaits: [Int: [RequestID: Bool]] = [:]
+    var clientReplies: [RequestID: RESPValue] = [:]
 
     static let localHost = "127.0.0.1"
-    static let helloChannel = "__sentinel__:hello"
     static let replicationStepPeriod: Millis = 100
 
     public init(seed: UInt64, options: WorldOptions = WorldOptions()) {
@@ -181,6 +195,8 @@ public final class World {
     private func step() {
         guard let (time, action) = queue.pop() else { return }
         now = time
+        inStep = true
+        defer { inStep = false }
         perform(action)
     }
 
@@ -222,6 +238,14 @@ public final class World {
             let s = sentinels[j]
             guard s.generation == generation else { return }
             deliver(.scriptFinished(id, exitStatus: 0, signal: 0), to: s)
+        case .saveDone(let j, let generation, let request, let ok):
+            let s = sentinels[j]
+            guard s.generation == generation else { return }
+            if ok {
+                s.disk = request.config
+                checkEpochs(s, s.disk)
+            }
+            deliver(.saved(request.id, ok: ok), to: s)
         }
         // Forget connections the client knows are gone (the server side treats
         // them as dead too), once there are twice as many as after the last sweep.
@@ -271,7 +295,7 @@ public final class World {
     }
 
     /// Feeds one input to a running sentinel and carries out its effects.
-    private func deliver(_ input: Input, to s: SentinelProcess) {
+    func deliver(_ input: Input, to s: SentinelProcess) {
         guard let core = s.core else { return }
         execute(core.handle(input, now: localTime(s)), for: s)
     }
@@ -292,10 +316,27 @@ public final class World {
                 if let c = s.links.removeValue(forKey: link) { c.closedByClient = true }
             case .event(let event):
                 observe(event, from: s, core: core)
-            case .persist, .persistAlways:
-                s.disk = core.configSnapshot()
-                checkEpochs(s, s.disk)
+            case .save(let request):
+                // The new file replaces the old one when the save completes (rename);
+                // a crash before that leaves the old one.
+                let ok = now >= s.diskFailsUntil
+                let done = max(now + random(options.diskDelay), s.diskHangsUntil)
+                queue.schedule(.saveDone(sentinel: s.index, generation: generation, request, ok: ok), at: done)
+            case .reply(let id, let value):
+                if clientWaits[s.index]?[id] == true {
+                    clientReplies[id] = value
+                    break
+                }
+                guard let c = s.pendingRequests.removeValue(forKey: id) else { break }
+                sendToClient(c, .value(value))
+                c.awaitingReply = false
+                while !c.awaitingReply, !c.serverQueue.isEmpty, s.core != nil {
+                    sentinelReceives(s, c, c.serverQueue.removeFirst())
+                }
+            case .checkExecutable(let id, let paths):
+                queue.schedule(.call({ w in w.deliver(.executableChecked(id, paths.map { _ in true }), to: s) }), at: now)
             case .runScript(let id, _, _):
+                queue.schedule(.call({ w in w.deliver(.scriptStarted(id, pid: 1000 + Int32(id.raw % 1000)), to: s) }), at: now)
                 queue.schedule(.scriptDone(sentinel: s.index, generation: generation, id), at: now + 10)
             case .killScript, .log:
                 break
@@ -358,6 +399,7 @@ public final class World {
         s.core = nil
         s.generation += 1
         s.links = [:]
+        s.pendingRequests = [:]
         for c in conns {
             if c.owner == s.index { c.closedByClient = true }
             if c.target == .sentinel(s.index) { serverCloses(c) }
@@ -492,44 +534,53 @@ public final class World {
 
     // MARK: - Sentinels as servers
 
-    /// A peer's command to a sentinel: PING, CLIENT, AUTH, PUBLISH of a hello,
-    /// and SENTINEL subcommands, answered by the core. Effects are carried out
-    /// before the reply leaves (a vote is on disk before it is sent).
+    /// A peer's command to a sentinel: the connection-level ones (PING, CLIENT,
+    /// AUTH) answered here as redis-sentinel would, SENTINEL and PUBLISH by the
+    /// core, whose reply may come later (after a save). Replies keep the order of
+    /// the commands: the next command waits for the reply to the previous one.
     private func sentinelReceives(_ s: SentinelProcess, _ c: Conn, _ command: [String]) {
-        guard let core = s.core, let name = command.first?.uppercased() else { return }
-        let reply: RESPValue
+        guard s.core != nil, let name = command.first?.uppercased() else { return }
+        if c.awaitingReply {
+            c.serverQueue.append(command)
+            return
+        }
         switch name {
         case "PING":
-            reply = .simpleString("PONG")
+            sendToClient(c, .value(.simpleString("PONG")))
         case "AUTH", "CLIENT":
-            reply = .ok
-        case "PUBLISH":
-            guard command.count == 3, command[1] == Self.helloChannel else {
-                reply = .error("ERR Only HELLO messages are accepted by Sentinel instances.")
-                break
-            }
-            guard execute(core.handle(.helloPublished(command[2]), now: localTime(s)), for: s) else { return }
-            reply = .integer(1)
-        case "SENTINEL":
-            let (r, effects) = core.sentinelCommand(command, now: localTime(s))
-            guard execute(effects, for: s) else { return }
-            reply = r
+            sendToClient(c, .value(.ok))
         default:
-            reply = .error("ERR unknown command '\(command[0])'")
+            s.nextRequest += 1
+            let id = RequestID(s.nextRequest)
+            s.pendingRequests[id] = c
+            c.awaitingReply = true
+            deliver(.command(id, command.map { Array($0.utf8) }), to: s)
         }
-        sendToClient(c, .value(reply))
     }
 
     // MARK: - Client commands from the test
 
     /// Runs a client command (`["SENTINEL", ...]`) on a running sentinel now,
-    /// carrying out its effects. Nil if the sentinel is down.
+    /// carrying out its effects, and returns its reply: at once, or once the world
+    /// has run until the reply came (at most `limit` ms, e.g. for a save). Nil if
+    /// the sentinel is down or no reply came.
     @discardableResult
-    public func command(_ sentinel: Int, _ args: [String]) -> RESPValue? {
+    public func command(_ sentinel: Int, _ args: [String], limit: Millis = 1_000) -> RESPValue? {
         let s = sentinels[sentinel]
         guard let core = s.core else { return nil }
-        let (reply, effects) = core.sentinelCommand(args, now: localTime(s))
+        s.nextRequest += 1
+        let id = RequestID(s.nextRequest)
+        var reply: RESPValue?
+        let effects = core.handle(.command(id, args.map { Array($0.utf8) }), now: localTime(s))
+        for e in effects { if case .reply(id, let v) = e { reply = v } }
         execute(effects, for: s)
+        if reply == nil && !inStep {
+            // The reply waits for something the world has to do first (a save).
+            clientWaits[s.index, default: [:]][id] = true
+            run(timeout: limit) { self.clientReplies[id] != nil || s.core == nil }
+            clientWaits[s.index]?[id] = nil
+            reply = clientReplies.removeValue(forKey: id)
+        }
         return reply
     }
 

@@ -34,37 +34,6 @@ enum ClientCommand: String, CaseIterable {
 
 extension ClientServer {
 
-    /// The hot path: `SENTINEL GET-MASTER-ADDR-BY-NAME name`, what every client
-    /// asks, answered without building intermediate values. The address itself
-    /// comes from the core, as for any other command. Returns false for anything
-    /// else (or a client that must authenticate or is in RESP2 Pub/Sub mode).
-    func answerMasterAddressQuickly(_ s: ClientSession, _ args: RESPArguments) -> Bool {
-        guard args.count == 3, s.authenticated, s.version == .resp3 || s.subscriptionCount == 0,
-              args.argument(0, equalsLowercased: Self.sentinelWord),
-              args.argument(1, equalsLowercased: Self.getMasterAddrWord) else { return false }
-        s.lastCommand = "sentinel|get-master-addr-by-name"
-        let name = String(decoding: args[2], as: UTF8.self)
-        guard let address = daemon.core.masterAddress(named: name) else {
-            s.out.append(contentsOf: s.version == .resp3 ? Self.resp3Null : Self.resp2NullArray)
-            return true
-        }
-        if let cached = masterAddressReplies[name], cached.address == address {
-            s.out.append(contentsOf: cached.reply)
-        } else {
-            // The same bytes in RESP2 and RESP3: an array of two bulk strings.
-            let reply = RESPEncoder.encode(.array([.bulk(address.host), .bulk(String(address.port))]), version: .resp2)
-            if masterAddressReplies.count > 1024 { masterAddressReplies.removeAll() }
-            masterAddressReplies[name] = (address, reply)
-            s.out.append(contentsOf: reply)
-        }
-        return true
-    }
-
-    static let sentinelWord = Array("sentinel".utf8)
-    static let getMasterAddrWord = Array("get-master-addr-by-name".utf8)
-    static let resp2NullArray = Array("*-1\r\n".utf8)
-    static let resp3Null = Array("_\r\n".utf8)
-
     func execute(_ s: ClientSession, _ raw: RESPArguments, now: Millis) {
         s.lastCommandAt = now
         guard let cmd = ClientCommand.lookup(raw[0]) else {
@@ -91,17 +60,15 @@ extension ClientServer {
                 return
             }
         }
+        if cmd == .sentinel || cmd == .publish {
+            // Answered by SentinelCore, through `Effect.reply`.
+            daemon.submit(s, raw.arrays)
+            return
+        }
         let args = raw.map { String(decoding: $0, as: UTF8.self) }
         switch cmd {
-        case .sentinel:
-            let (reply, effects) = daemon.core.sentinelCommand(raw.arrays, now: now)
-            // Effects first: a vote or a config change is on disk before the reply.
-            if daemon.perform(effects) {
-                s.reply(reply)
-            } else {
-                s.reply(.error("ERR Failed to save config file. Check server logs."))
-            }
-            syncRuntimeSettings()
+        case .sentinel, .publish:
+            break
         case .ping:
             if args.count > 2 {
                 s.reply(.error("ERR wrong number of arguments for 'ping' command"))
@@ -142,24 +109,12 @@ extension ClientServer {
                 s.reply(pushOrArray(s, [.bulk("punsubscribe"), .null, .integer(Int64(s.subscriptionCount))]))
             }
             for p in list { punsubscribe(s, p) }
-        case .publish:
-            if args[1] == "__sentinel__:hello" {
-                daemon.feed(.helloPublished(args[2]))
-                s.reply(.integer(1))
-            } else {
-                s.reply(.error("ERR Only HELLO messages are accepted by Sentinel instances."))
-            }
         case .shutdown:
             shutdownCommand(s, args)
         case .quit:
             s.reply(.ok)
             s.closing = true
         }
-    }
-
-    /// Settings a SENTINEL CONFIG SET may have changed that the driver applies.
-    func syncRuntimeSettings() {
-        daemon.logger.level = daemon.core.settings.loglevel
     }
 
     // MARK: - AUTH / HELLO

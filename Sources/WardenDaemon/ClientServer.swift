@@ -24,6 +24,13 @@ final class ClientSession {
     /// `ClientServer.replyBatchBytes` when a pipeline's replies are big).
     var out: [UInt8] = []
     var closing = false
+    /// A command SentinelCore answers (SENTINEL, PUBLISH) whose reply has not come
+    /// yet: the session reads no further command until it has, so replies keep
+    /// their order. (The daemon saves synchronously, so in practice the reply
+    /// always comes before `execute` returns.)
+    var awaiting: RequestID?
+    /// Inside `process`: a reply that arrives now is picked up by the loop.
+    var processing = false
 
     var subscriptionCount: Int { channels.count + patterns.count }
 
@@ -53,8 +60,6 @@ final class ClientServer {
     var patternSubscribers: [ClientSession] = []
     var nextClientID: UInt64 = 2
     var stats = Stats()
-    /// GET-MASTER-ADDR-BY-NAME replies by master name, valid while the address is the same.
-    var masterAddressReplies: [String: (address: Address, reply: [UInt8])] = [:]
 
     /// Output buffer caps: Redis's pubsub class hard limit, and a cap for normal clients.
     static let pubsubOutputLimit = 32 * 1024 * 1024
@@ -128,16 +133,26 @@ final class ClientServer {
     }
 
     func read(_ s: ClientSession, _ bytes: UnsafeRawBufferPointer) {
+        s.parser.append(bytes)
+        process(s)
+    }
+
+    /// Runs the commands buffered in the session's parser, until it is empty, the
+    /// session closes or waits for a reply.
+    func process(_ s: ClientSession) {
         // The parser is moved out of the session while a pipeline is processed:
         // one exclusive access instead of one per command.
         var parser = RESPRequestParser()
         swap(&parser, &s.parser)
-        defer { swap(&parser, &s.parser) }
-        parser.append(bytes)
+        s.processing = true
+        defer {
+            swap(&parser, &s.parser)
+            s.processing = false
+        }
         // One clock reading per read: a pipeline of commands shares it.
         let now = EventLoop.wallClockMs()
         var commands = 0
-        while !s.closing {
+        while !s.closing && s.awaiting == nil {
             let args: RESPArguments?
             do {
                 args = try parser.nextArguments()
@@ -151,10 +166,8 @@ final class ClientServer {
             }
             guard let args, !args.isEmpty else { break }
             commands += 1
-            if !answerMasterAddressQuickly(s, args) {
-                execute(s, args, now: now)
-                parser.authenticated = s.authenticated
-            }
+            execute(s, args, now: now)
+            parser.authenticated = s.authenticated
             if s.out.count >= Self.replyBatchBytes {
                 writeReplies(s)
                 // Over its output limit: the rest of the pipeline is not run.

@@ -29,6 +29,9 @@ public final class Daemon: @unchecked Sendable {
     var tickTimer: TimerID?
     /// Timer jitter; seeded once (SystemRandomNumberGenerator would cost a syscall per tick).
     var random: SplitMix64
+    /// Client commands handed to the core and not answered yet: the session of each.
+    var requests: [RequestID: UInt64] = [:]
+    var nextRequest: UInt64 = 0
     var shuttingDown = false
     var signalSources: [DispatchSourceSignal] = []
     /// Connect timeout for links to instances.
@@ -51,10 +54,9 @@ public final class Daemon: @unchecked Sendable {
         var seedSource = SystemRandomNumberGenerator()
         self.core = Sentinel(config: config, seed: seedSource.next(), now: now)
         var idGen = SplitMix64(seed: seedSource.next())
-        self.serverRunID = (0..<40).map { _ in String(idGen.next() % 16, radix: 16) }.joined()
+        self.serverRunID = idGen.hexID()
         self.random = SplitMix64(seed: seedSource.next())
         self.scripts = ScriptRunner()
-        core.scriptIsExecutable = { access($0, X_OK) == 0 }
     }
 
     /// Opens the listening sockets and starts the timer. Throws when the port can't be bound.
@@ -67,9 +69,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     func scheduleTick() {
-        // 50–100 ms with jitter so that sentinels started together drift apart,
-        // as Redis does by varying its timer frequency.
-        let delay = 50 + Int64(random.next() % 51)
+        let delay = random.draw(Timing.tickInterval)
         tickTimer = loop.schedule(afterMs: delay) { [unowned self] in
             self.feed(.tick)
             self.scripts.reap { id, status, signal in
@@ -80,18 +80,25 @@ public final class Daemon: @unchecked Sendable {
     }
 
     /// Hands one input to the core and carries out what it returns.
-    @discardableResult
-    func feed(_ input: Input) -> Bool {
+    func feed(_ input: Input) {
         perform(core.handle(input, now: EventLoop.wallClockMs()))
+    }
+
+    /// Hands a client's SENTINEL or PUBLISH command to the core; the reply comes
+    /// back as `Effect.reply` (during this call, since saves here are synchronous).
+    func submit(_ s: ClientSession, _ args: [[UInt8]]) {
+        nextRequest += 1
+        let id = RequestID(nextRequest)
+        requests[id] = s.id
+        s.awaiting = id
+        feed(.command(id, args))
     }
 
     // MARK: - Effects
 
-    /// Carries out effects in order. Returns false if a config save failed (the
-    /// caller of a client command then reports the failure).
-    @discardableResult
-    func perform(_ effects: [Effect]) -> Bool {
-        var saved = true
+    /// Carries out effects in order. Answers to effects (`.saved`, `.scriptStarted`,
+    /// ...) are fed back at once; what they produce is carried out before the rest.
+    func perform(_ effects: [Effect]) {
         for effect in effects {
             switch effect {
             case .connect(let id, let address):
@@ -112,18 +119,18 @@ public final class Daemon: @unchecked Sendable {
                     server.publish(channel: event.name, message: event.payload)
                 }
                 logger.log(event.level, event.description)
-            case .persist:
-                if !saveConfig() { saved = false }
-            case .persistAlways:
-                if !saveConfig(evenIfUnchanged: true) { saved = false }
+            case .reply(let id, let value):
+                deliverReply(id, value)
+            case .save(let request):
+                let ok = saveConfig(request.config, evenIfUnchanged: request.evenIfUnchanged)
+                feed(.saved(request.id, ok: ok))
+            case .checkExecutable(let id, let paths):
+                feed(.executableChecked(id, paths.map { access($0, X_OK) == 0 }))
             case .runScript(let id, let path, let args):
                 if let pid = scripts.spawn(id, path: path, args: args) {
-                    core.scriptStarted(id, pid: pid)
+                    feed(.scriptStarted(id, pid: pid))
                 } else {
-                    // Like a failed exec in Redis: exit status 2, never retried.
-                    loop.schedule(afterMs: 0) { [unowned self] in
-                        self.feed(.scriptFinished(id, exitStatus: 2, signal: 0))
-                    }
+                    feed(.scriptCouldNotStart(id))
                 }
             case .killScript(let id):
                 scripts.kill(id)
@@ -134,7 +141,16 @@ public final class Daemon: @unchecked Sendable {
                 Glibc.exit(code)
             }
         }
-        return saved
+        // SENTINEL CONFIG SET may have changed the log level.
+        logger.level = core.settings.loglevel
+    }
+
+    /// Sends a reply to the session that asked, and lets it go on reading.
+    func deliverReply(_ id: RequestID, _ value: RESPValue) {
+        guard let sid = requests.removeValue(forKey: id), let s = server.sessions[sid] else { return }
+        s.reply(value)
+        s.awaiting = nil
+        if !s.processing { server.process(s) }
     }
 
     func connect(_ id: LinkID, _ address: Address) {
@@ -171,11 +187,11 @@ public final class Daemon: @unchecked Sendable {
 
     // MARK: - Config
 
-    /// Rewrites sentinel.conf with the core's current state (skipped when the text
-    /// is the one last written, unless `evenIfUnchanged`). On failure the old file
-    /// is left as it was and the error is logged.
-    func saveConfig(evenIfUnchanged: Bool = false) -> Bool {
-        let text = ConfigRewriter.rewrite(original: configText, config: core.configSnapshot())
+    /// Rewrites sentinel.conf with `config` (skipped when the text is the one last
+    /// written, unless `evenIfUnchanged`). On failure the old file is left as it
+    /// was and the error is logged.
+    func saveConfig(_ config: SentinelConfig, evenIfUnchanged: Bool = false) -> Bool {
+        let text = ConfigRewriter.rewrite(original: configText, config: config)
         if text == configText && !evenIfUnchanged { return true }
         do {
             try configFile.save(text)
@@ -195,7 +211,7 @@ public final class Daemon: @unchecked Sendable {
         shuttingDown = true
         logger.log(.warning, "\(reason), preparing to shut down Sentinel...")
         if let t = tickTimer { loop.cancel(t) }
-        if !saveConfig() {
+        if !saveConfig(core.configSnapshot()) {
             logger.log(.warning, "Error trying to save the Sentinel config on shutdown")
         }
         for (_, link) in links {

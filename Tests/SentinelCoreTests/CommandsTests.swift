@@ -83,7 +83,7 @@ final class CommandsTests: XCTestCase {
             (["sentinel", "a\r\nb"], "ERR unknown subcommand 'a  b'. Try SENTINEL HELP."),
         ]
         for (args, expected) in cases {
-            let r = rig.sentinel.sentinelCommand(args, now: rig.now)
+            let r = rig.command(args)
             XCTAssertEqual(r.reply, .error(expected), "\(args)")
             XCTAssertEqual(r.effects, [], "\(args)")
         }
@@ -208,7 +208,7 @@ final class CommandsTests: XCTestCase {
 
     func testSentinelsMap() {
         let rig = CoreRig()
-        rig.feed(.helloPublished(peerHello(epoch: 0, configEpoch: 0)))
+        rig.feed(.hello(peerHello(epoch: 0, configEpoch: 0)))
         rig.tick(at: rig.now + 700)
         let list = rig.command("SENTINEL", "SENTINELS", "mymaster").reply
         guard case .array(let sentinels?) = list, sentinels.count == 1 else { return XCTFail("\(list)") }
@@ -234,7 +234,7 @@ final class CommandsTests: XCTestCase {
         XCTAssertEqual(rig.sentinel.masterNames, ["mymaster"])
         let flush = rig.command("SENTINEL", "FLUSHCONFIG")
         XCTAssertEqual(flush.reply, .ok)
-        XCTAssertEqual(flush.effects, [.persistAlways])
+        XCTAssertEqual(flush.effects.saves.map(\.evenIfUnchanged), [true])
     }
 
     func testCKQuorum() {
@@ -242,11 +242,11 @@ final class CommandsTests: XCTestCase {
         XCTAssertEqual(rig.command("SENTINEL", "CKQUORUM", "mymaster").reply, .error(
             "NOQUORUM 1 usable Sentinels. Not enough available Sentinels to reach the specified quorum for this master"))
 
-        rig.feed(.helloPublished(peerHello(epoch: 0, configEpoch: 0)))
+        rig.feed(.hello(peerHello(epoch: 0, configEpoch: 0)))
         XCTAssertEqual(rig.command("SENTINEL", "CKQUORUM", "mymaster").reply, .simpleString(
             "OK 2 usable Sentinels. Quorum and failover authorization can be reached"))
 
-        rig.feed(.helloPublished(peerHello(from: String(repeating: "e", count: 40), port: 26381,
+        rig.feed(.hello(peerHello(from: String(repeating: "e", count: 40), port: 26381,
                                               epoch: 0, configEpoch: 0)))
         rig.master.sentinels.forEach { $0.flags.insert(.sDown) }
         XCTAssertEqual(rig.command("SENTINEL", "CKQUORUM", "mymaster").reply, .error(
@@ -312,7 +312,7 @@ final class CommandsTests: XCTestCase {
 
             """)
         rig.bringUpMaster()
-        rig.feed(.helloPublished(peerHello(epoch: 0, configEpoch: 0)))
+        rig.feed(.hello(peerHello(epoch: 0, configEpoch: 0)))
         _ = rig.command("SENTINEL", "MONITOR", "other", "10.0.0.9", "7000", "1")
         _ = rig.command("SENTINEL", "SET", "other", "down-after-milliseconds", "1000")
         rig.tick(until: rig.now + 7000, step: 1000)
@@ -350,7 +350,8 @@ final class CommandsTests: XCTestCase {
         let ok = rig.command("SENTINEL", "CONFIG", "SET", "announce-ip", "10.1.1.1", "Announce-Port", "26390",
                              "loglevel", "WARNING", "resolve-hostnames", "yes")
         XCTAssertEqual(ok.reply, .ok)
-        XCTAssertEqual(ok.effects, [.persist])
+        XCTAssertEqual(ok.effects.withoutSaves, [])
+        XCTAssertTrue(ok.effects.savesConfig)
         XCTAssertEqual(rig.sentinel.settings.announceIP, "10.1.1.1")
         XCTAssertEqual(rig.sentinel.settings.announcePort, 26390)
         XCTAssertEqual(rig.sentinel.settings.loglevel, .warning)
@@ -368,7 +369,7 @@ final class CommandsTests: XCTestCase {
              "ERR Invalid value 'maybe' to SENTINEL CONFIG SET 'announce-hostnames'"),
         ]
         for (pairs, expected) in failures {
-            let r = rig.sentinel.sentinelCommand(["SENTINEL", "CONFIG", "SET"] + pairs, now: rig.now)
+            let r = rig.command(["SENTINEL", "CONFIG", "SET"] + pairs)
             XCTAssertEqual(r.reply, .error(expected), "\(pairs)")
             XCTAssertEqual(r.effects, [], "\(pairs)")
             XCTAssertEqual(rig.sentinel.settings.announceIP, "10.1.1.1", "nothing applied: \(pairs)")
@@ -380,12 +381,12 @@ final class CommandsTests: XCTestCase {
 
     func testConfigSetSentinelCredentialsDropsPeerLinks() {
         let rig = CoreRig()
-        rig.feed(.helloPublished(peerHello(epoch: 0, configEpoch: 0)))
+        rig.feed(.hello(peerHello(epoch: 0, configEpoch: 0)))
         let peer = rig.connectAll(to: Address("127.0.0.1", 26380)).command
         let r = rig.command("SENTINEL", "CONFIG", "SET", "sentinel-user", "u", "sentinel-pass", "p")
         XCTAssertEqual(r.reply, .ok)
         XCTAssertTrue(r.effects.contains(.close(peer)))
-        XCTAssertTrue(r.effects.contains(.persist))
+        XCTAssertTrue(r.effects.savesConfig)
         XCTAssertEqual(rig.sentinel.settings.sentinelUser, "u")
         // The reconnected link authenticates with them.
         rig.tick(at: rig.now + 100)
@@ -415,7 +416,7 @@ final class CommandsTests: XCTestCase {
             (["tilt-period", "1000", "ping-period"], "ERR Unknown option or number of arguments for SENTINEL DEBUG 'ping-period'"),
         ]
         for (args, expected) in failures {
-            XCTAssertEqual(rig.sentinel.sentinelCommand(["SENTINEL", "DEBUG"] + args, now: rig.now).reply,
+            XCTAssertEqual(rig.command(["SENTINEL", "DEBUG"] + args).reply,
                            .error(expected), "\(args)")
         }
         // As in Redis, the pairs before a bad one were applied.
@@ -428,10 +429,10 @@ final class CommandsTests: XCTestCase {
         let rig = CoreRig()
         let r = rig.command("SENTINEL", "MONITOR", "other", "10.0.0.9", "7000", "3")
         XCTAssertEqual(r.reply, .ok)
-        XCTAssertEqual(r.effects, [
-            .persist,
+        XCTAssertEqual(r.effects.withoutSaves, [
             .event(Event(level: .warning, name: "+monitor", payload: "master other 10.0.0.9 7000 quorum 3")),
         ])
+        XCTAssertTrue(r.effects.savesConfig)
         let m = rig.command("SENTINEL", "MASTER", "other").reply
         XCTAssertEqual(field(m, "quorum"), "3")
         XCTAssertEqual(field(m, "down-after-milliseconds"), "30000")
@@ -468,7 +469,7 @@ final class CommandsTests: XCTestCase {
             (["t1", "127.0.0.1", "6379", "99999999999999999999"], "ERR Invalid quorum"),
         ]
         for (args, expected) in cases {
-            let r = rig.sentinel.sentinelCommand(["SENTINEL", "MONITOR"] + args, now: rig.now)
+            let r = rig.command(["SENTINEL", "MONITOR"] + args)
             XCTAssertEqual(r.reply, .error(expected), "\(args)")
             XCTAssertEqual(r.effects, [])
         }
@@ -489,7 +490,7 @@ final class CommandsTests: XCTestCase {
         XCTAssertEqual(eventLines(r.effects), ["-monitor master mymaster 127.0.0.1 6379"])
         XCTAssertTrue(r.effects.contains(.close(l.command)))
         XCTAssertTrue(r.effects.contains(.close(l.pubsub!)))
-        XCTAssertEqual(r.effects.last, .persist)
+        XCTAssertTrue(r.effects.savesConfig)
         XCTAssertEqual(rig.sentinel.masterNames, [])
         XCTAssertEqual(rig.command("SENTINEL", "MASTERS").reply, .array([]))
         XCTAssertEqual(rig.command("SENTINEL", "REMOVE", "mymaster").reply, .error("ERR No such master with that name"))
@@ -513,7 +514,7 @@ final class CommandsTests: XCTestCase {
             "+set master mymaster 127.0.0.1 6379 parallel-syncs 2",
             "+set master mymaster 127.0.0.1 6379 master-reboot-down-after-period 0",
         ])
-        XCTAssertEqual(r.effects.last, .persist)
+        XCTAssertTrue(r.effects.savesConfig)
         let m = rig.command("SENTINEL", "MASTER", "mymaster").reply
         XCTAssertEqual(field(m, "quorum"), "3")
         XCTAssertEqual(field(m, "down-after-milliseconds"), "1000")
@@ -547,7 +548,7 @@ final class CommandsTests: XCTestCase {
              "ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration"),
         ]
         for (args, expected) in cases {
-            let r = rig.sentinel.sentinelCommand(["SENTINEL", "SET", "mymaster"] + args, now: rig.now)
+            let r = rig.command(["SENTINEL", "SET", "mymaster"] + args)
             XCTAssertEqual(r.reply, .error(expected), "\(args)")
             XCTAssertEqual(r.effects, [], "\(args)")
         }
@@ -589,7 +590,7 @@ final class CommandsTests: XCTestCase {
 
     func testSetScriptsWhenAllowed() {
         let rig = CoreRig { $0.denyScriptsReconfig = false }
-        rig.sentinel.scriptIsExecutable = { $0 == "/bin/ok.sh" }
+        rig.driver.notExecutable = ["/bin/missing"]
         XCTAssertEqual(rig.command("SENTINEL", "SET", "mymaster", "notification-script", "/bin/missing").reply,
                        .error("ERR Notification script seems non existing or non executable"))
         XCTAssertEqual(rig.command("SENTINEL", "SET", "mymaster", "client-reconfig-script", "/bin/missing").reply,
@@ -607,7 +608,7 @@ final class CommandsTests: XCTestCase {
     func testReset() {
         let rig = CoreRig()
         let l = rig.bringUpMaster()
-        rig.feed(.helloPublished(peerHello(epoch: 0, configEpoch: 0)))
+        rig.feed(.hello(peerHello(epoch: 0, configEpoch: 0)))
         XCTAssertEqual(rig.command("SENTINEL", "RESET", "nomatch*").reply, .integer(0))
         XCTAssertEqual(rig.command("SENTINEL", "RESET", "MYMASTER").reply, .integer(0), "glob is case-sensitive")
 
@@ -615,7 +616,7 @@ final class CommandsTests: XCTestCase {
         XCTAssertEqual(r.reply, .integer(1))
         XCTAssertEqual(eventLines(r.effects), ["+reset-master master mymaster 127.0.0.1 6379"])
         XCTAssertTrue(r.effects.contains(.close(l.command)))
-        XCTAssertTrue(r.effects.contains(.persist))
+        XCTAssertTrue(r.effects.savesConfig)
         XCTAssertTrue(rig.master.replicas.isEmpty)
         XCTAssertTrue(rig.master.sentinels.isEmpty)
         XCTAssertEqual(rig.master.runID, nil)
@@ -636,10 +637,10 @@ final class CommandsTests: XCTestCase {
         XCTAssertEqual(rig.command("SENTINEL", "is-master-down-by-addr", "127.0.0.1", "6379", "0", "*").reply,
                        .array([.integer(0), .bulk("*"), .integer(0)]))
 
-        // A vote request: the vote is persisted before anything else happens.
+        // A vote request: the vote is saved before it is announced (or replied).
         let vote = rig.command("SENTINEL", "is-master-down-by-addr", "127.0.0.1", "6379", "3", CoreRig.peerID)
         XCTAssertEqual(vote.reply, .array([.integer(0), .bulk(CoreRig.peerID), .integer(3)]))
-        XCTAssertEqual(vote.effects.first, .persist)
+        XCTAssertLessThan(vote.effects.firstSave!, vote.effects.firstEvent("+vote-for-leader")!)
         XCTAssertEqual(eventLines(vote.effects), ["+new-epoch 3", "+vote-for-leader \(CoreRig.peerID) 3"])
         // One vote per epoch.
         let second = rig.command("SENTINEL", "is-master-down-by-addr", "127.0.0.1", "6379", "3", String(repeating: "e", count: 40))
@@ -730,7 +731,7 @@ final class CommandsTests: XCTestCase {
     /// the same commands (captured live; DEBUG with Redis's timing values).
     func testRESP2BytesMatchCapturedRedisSentinel() {
         let rig = CoreRig()
-        rig.feed(.helloPublished(peerHello(epoch: 0, configEpoch: 0)))
+        rig.feed(.hello(peerHello(epoch: 0, configEpoch: 0)))
         _ = rig.command("SENTINEL", "DEBUG", "ping-period", "1000", "ask-period", "1000")
         let captured: [([String], String)] = [
             (["SENTINEL", "DEBUG"],
@@ -751,7 +752,7 @@ final class CommandsTests: XCTestCase {
             (["sentinel", "config", "set", "announce-port", "x"], "-ERR Invalid value 'x' to SENTINEL CONFIG SET 'announce-port'\r\n"),
         ]
         for (args, bytes) in captured {
-            XCTAssertEqual(Self.resp2(rig.sentinel.sentinelCommand(args, now: rig.now).reply), bytes, "\(args)")
+            XCTAssertEqual(Self.resp2(rig.command(args).reply), bytes, "\(args)")
         }
         XCTAssertEqual(Self.resp2(rig.sentinel.roleReply()), "*2\r\n$8\r\nsentinel\r\n*1\r\n$8\r\nmymaster\r\n")
     }

@@ -43,6 +43,12 @@ final class FailoverRig {
     var peers: [Address: Peer] = [:]
     /// Connections to these addresses are refused.
     var refused: Set<Address> = []
+    /// Saves fail while this is set (an unwritable disk).
+    var diskFails = false
+    /// The configurations written, in order.
+    private(set) var saved: [SentinelConfig] = []
+    private var nextRequest: UInt64 = 0
+    private var replies: [RequestID: RESPValue] = [:]
     /// Every effect, in order.
     private(set) var effects: [Effect] = []
     /// Every command sent, with its destination, in order.
@@ -191,11 +197,18 @@ final class FailoverRig {
         draining = false
     }
 
-    /// A client command, with its effects carried out.
+    /// A client command, with its effects carried out (and the saves and checks
+    /// it asks for answered). The reply is nil if none came.
     func command(_ args: [String]) -> (reply: RESPValue, effects: [Effect]) {
-        let result = sentinel.sentinelCommand(args, now: now)
-        carry(result.effects)
-        return result
+        command(raw: args.map { Array($0.utf8) })
+    }
+
+    func command(raw args: [[UInt8]]) -> (reply: RESPValue, effects: [Effect]) {
+        nextRequest += 1
+        let id = RequestID(nextRequest)
+        let first = effects.count
+        feed(.command(id, args))
+        return (replies.removeValue(forKey: id) ?? .error("ERR no reply"), Array(effects[first...]).withoutReplies)
     }
 
     private func carry(_ list: [Effect]) {
@@ -215,6 +228,13 @@ final class FailoverRig {
                 if let reply = respond(id, address, args.strings) { inbox.append(.reply(id, reply)) }
             case .close(let id):
                 linkAddress[id] = nil
+            case .save(let request):
+                if !diskFails { saved.append(request.config) }
+                inbox.append(.saved(request.id, ok: !diskFails))
+            case .checkExecutable(let id, let paths):
+                inbox.append(.executableChecked(id, paths.map { _ in true }))
+            case .reply(let id, let value):
+                replies[id] = value
             default:
                 break
             }
@@ -458,16 +478,16 @@ final class FailoverTests: XCTestCase {
         let candidate = FailoverRig.peerID(0)
         let (reply, effects) = rig.command(["SENTINEL", "is-master-down-by-addr", "127.0.0.1", "6379", "5", candidate])
         XCTAssertEqual(reply, .array([.integer(0), .bulk(candidate), .integer(5)]))
-        // +new-epoch 5, then the vote; a save precedes each, and the vote's save
-        // comes before the event announcing it (the reply leaves after all effects).
-        let persistIndex = effects.firstIndex(of: .persist)
-        let newEpoch = effects.firstIndex { if case .event(let e) = $0 { return e.name == "+new-epoch" } else { return false } }
-        let voteEvent = effects.firstIndex { if case .event(let e) = $0 { return e.name == "+vote-for-leader" } else { return false } }
-        XCTAssertNotNil(persistIndex)
+        // +new-epoch 5, then the save of epoch and vote; the vote is announced (and
+        // the reply sent) only once the save has been answered.
+        let save = effects.firstSave
+        let newEpoch = effects.firstEvent("+new-epoch")
+        let voteEvent = effects.firstEvent("+vote-for-leader")
+        XCTAssertNotNil(save)
         XCTAssertNotNil(newEpoch)
         XCTAssertNotNil(voteEvent)
-        XCTAssertLessThan(persistIndex!, newEpoch!)
-        XCTAssertEqual(effects[voteEvent! - 1], .persist)
+        XCTAssertLessThan(save!, voteEvent!)
+        XCTAssertEqual(rig.saved.last?.masters[0].leaderEpoch, 5)
         XCTAssertEqual(rig.events(named: "+vote-for-leader").map(\.payload), ["\(candidate) 5"])
         XCTAssertEqual(rig.events(named: "+new-epoch").map(\.payload), ["5"])
         let saved = rig.sentinel.configSnapshot()
@@ -486,7 +506,7 @@ final class FailoverTests: XCTestCase {
         rig.forgetHistory()
         // Same epoch, another candidate: the first vote stands, nothing is saved or announced.
         XCTAssertEqual(ask(3, b), .array([.integer(0), .bulk(a), .integer(3)]))
-        XCTAssertEqual(rig.effects, [])
+        XCTAssertEqual(rig.effects.withoutReplies, [])
         // An older epoch gets our current vote back.
         XCTAssertEqual(ask(2, b), .array([.integer(0), .bulk(a), .integer(3)]))
         // "*" only asks for our view, and gets no vote back.
@@ -650,7 +670,7 @@ final class FailoverTests: XCTestCase {
         // A newer epoch is announced (a peer started its own failover in 2):
         // our epoch-1 election must not count votes cast in epoch 2.
         let hello = "127.0.0.1,26380,\(FailoverRig.peerID(0)),2,mymaster,127.0.0.1,6379,0"
-        rig.feed(.helloPublished(hello))
+        rig.feed(.hello(hello))
         XCTAssertEqual(rig.sentinel.currentEpoch, 2)
         for s in rig.master.sentinels {
             s.leader = FailoverRig.myID
@@ -743,7 +763,8 @@ final class FailoverTests: XCTestCase {
         XCTAssertEqual(rig.sentinel.configSnapshot().masters[0].configEpoch, 1)
         let waiting = rig.effects.firstIndex { if case .event(let e) = $0 { return e.name == "+failover-state-wait-promotion" } else { return false } }!
         let promotedAt = rig.effects.firstIndex { if case .event(let e) = $0 { return e.name == "+promoted-slave" } else { return false } }!
-        XCTAssertTrue(rig.effects[waiting..<promotedAt].contains(.persist), "config epoch saved before it is announced")
+        XCTAssertLessThan(waiting, promotedAt)
+        XCTAssertEqual(rig.saved.last?.masters[0].configEpoch, 1, "config epoch saved")
         XCTAssertEqual(rig.eventNames(from: "+promoted-slave").prefix(2),
                        ["+promoted-slave", "+failover-state-reconf-slaves"])
         // Hellos with the new address and config epoch go out at once, to everyone.
@@ -770,11 +791,11 @@ final class FailoverTests: XCTestCase {
         rig.silenceMaster()
         rig.advance(until: { rig.master.failoverState == .reconfSlaves }, limit: 3_000)
         // Our own config, relayed by a peer, changes nothing.
-        rig.feed(.helloPublished("127.0.0.1,26380,\(FailoverRig.peerID(0)),1,mymaster,127.0.0.1,6380,1"))
+        rig.feed(.hello("127.0.0.1,26380,\(FailoverRig.peerID(0)),1,mymaster,127.0.0.1,6380,1"))
         XCTAssertEqual(rig.master.failoverState, .reconfSlaves)
         // A newer config (epoch 2) that keeps the old address: our epoch-1
         // failover is over, and the newer config stands.
-        rig.feed(.helloPublished("127.0.0.1,26380,\(FailoverRig.peerID(0)),2,mymaster,127.0.0.1,6379,2"))
+        rig.feed(.hello("127.0.0.1,26380,\(FailoverRig.peerID(0)),2,mymaster,127.0.0.1,6379,2"))
         XCTAssertEqual(rig.master.failoverState, .none)
         XCTAssertFalse(rig.master.flags.contains(.failoverInProgress))
         XCTAssertNil(rig.master.promotedReplica)
@@ -968,7 +989,7 @@ final class FailoverTests: XCTestCase {
         XCTAssertEqual(saved.address, r0)
         XCTAssertEqual(Set(saved.knownReplicas), [m, r1])
         let switched = rig.effects.firstIndex { if case .event(let e) = $0 { return e.name == "+switch-master" } else { return false } }!
-        XCTAssertTrue(rig.effects[switched...].contains(.persist), "the new address is saved")
+        XCTAssertTrue(Array(rig.effects[switched...]).savesConfig, "the new address is saved")
     }
 
     func testDownReplicasDoNotHoldUpTheEnd() {

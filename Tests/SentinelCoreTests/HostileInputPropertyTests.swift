@@ -40,6 +40,9 @@ struct HostileDriver {
     var votes: [String: [UInt64: String]] = [:]
     var violation: String?
     var history: [String] = []
+    var nextRequest: UInt64 = 0
+    /// Saves asked for and not answered yet; answered at random (fail, succeed, later).
+    var pendingSaves: [SaveID] = []
 
     static let masters = ["m1", "m2"]
     static let peer = String(repeating: "b", count: 40)
@@ -87,12 +90,13 @@ struct HostileDriver {
     // MARK: One random input
 
     mutating func step() {
-        switch rng.next() % 10 {
+        switch rng.next() % 11 {
         case 0, 1: tick()
         case 2: linkEvent()
         case 3, 4: reply()
         case 5: hello()
         case 6, 7, 8: command()
+        case 9: saveCompletes()
         default: scriptEnds()
         }
         check()
@@ -165,7 +169,7 @@ struct HostileDriver {
     mutating func hello() {
         let payload = helloPayload()
         history.append("hello \(payload)")
-        carry(core.handle(.helloPublished(payload), now: now))
+        carry(core.handle(.hello(payload), now: now))
     }
 
     mutating func command() {
@@ -191,9 +195,18 @@ struct HostileDriver {
         default: args = ["SENTINEL", "SIMULATE-FAILURE", pick(["crash-after-election", "crash-after-promotion", "help"])]
         }
         history.append("command \(args.joined(separator: " "))")
-        let (_, effects) = core.sentinelCommand(args, now: now)
-        carry(effects)
+        nextRequest += 1
+        carry(core.handle(.command(RequestID(nextRequest), args.map { Array($0.utf8) }), now: now))
         _ = core.infoSentinelSection(now: now)
+    }
+
+    /// A disk that sometimes fails and answers late.
+    mutating func saveCompletes() {
+        guard !pendingSaves.isEmpty else { return }
+        let id = pendingSaves.removeFirst()
+        let ok = rng.next() % 4 != 0
+        history.append("\(id) \(ok ? "succeeds" : "fails")")
+        carry(core.handle(.saved(id, ok: ok), now: now))
     }
 
     mutating func scriptEnds() {
@@ -215,6 +228,11 @@ struct HostileDriver {
                 else if links[id]!.up == false { violation = "send on \(id) before it connected" }
             case .close(let id):
                 links[id] = nil
+            case .save(let request):
+                pendingSaves.append(request.id)
+            case .checkExecutable(let id, let paths):
+                let flags = paths.map { _ in rng.next() % 2 == 0 }
+                carry(core.handle(.executableChecked(id, flags), now: now))
             default:
                 break
             }

@@ -47,21 +47,21 @@ final class HostileInputTests: XCTestCase {
         rig.warmUp()
         let poisoned = peerHello(from: FailoverRig.peerID(0), port: 26380, epoch: UInt64.max,
                                  master: m, configEpoch: UInt64.max)
-        rig.feed(.helloPublished(poisoned))
+        rig.feed(.hello(poisoned))
         XCTAssertEqual(rig.sentinel.currentEpoch, 0)
         XCTAssertEqual(rig.master.configEpoch, 0)
 
         // Just above the limit, in either epoch field: ignored too.
         let limit = Epoch.freeRange + Epoch.maxStep
-        rig.feed(.helloPublished(peerHello(from: FailoverRig.peerID(0), port: 26380,
+        rig.feed(.hello(peerHello(from: FailoverRig.peerID(0), port: 26380,
                                            epoch: limit + 1, master: m, configEpoch: 0)))
-        rig.feed(.helloPublished(peerHello(from: FailoverRig.peerID(0), port: 26380,
+        rig.feed(.hello(peerHello(from: FailoverRig.peerID(0), port: 26380,
                                            epoch: 0, master: m, configEpoch: limit + 1)))
         XCTAssertEqual(rig.sentinel.currentEpoch, 0)
 
         // The largest adoptable epoch is adopted, and failovers still run after it:
         // the peers' vote requests, one epoch further each time, are accepted.
-        rig.feed(.helloPublished(peerHello(from: FailoverRig.peerID(0), port: 26380,
+        rig.feed(.hello(peerHello(from: FailoverRig.peerID(0), port: 26380,
                                            epoch: limit, master: m, configEpoch: 0)))
         XCTAssertEqual(rig.sentinel.currentEpoch, limit)
         rig.applyReplicaOf()
@@ -78,13 +78,14 @@ final class HostileInputTests: XCTestCase {
         c.masters = [MasterConfig(name: "mymaster", address: m, quorum: 1)]
         let core = Sentinel(config: c, seed: 1, now: 1_000)
         _ = core.start(now: 1_000)
-        let (reply, _) = core.sentinelCommand(["SENTINEL", "failover", "mymaster"], now: 1_000)
+        var driver = SyncDriver()
+        let (reply, _) = driver.command(core, ["SENTINEL", "failover", "mymaster"], now: 1_000)
         // No replica yet: NOGOODSLAVE comes first, as in Redis.
         XCTAssertEqual(reply, .error("NOGOODSLAVE No suitable replica to promote"))
         // Master never reached: SDOWN, ODOWN with quorum 1, then the refusal.
         var logs: [String] = []
         for t in stride(from: Millis(1_100), through: 40_000, by: 100) {
-            for e in core.handle(.tick, now: t) { if case .log(_, let s) = e { logs.append(s) } }
+            for e in driver.handle(core, .tick, now: t) { if case .log(_, let s) = e { logs.append(s) } }
         }
         XCTAssertTrue(logs.contains { $0.contains("is the largest there is") })
         XCTAssertEqual(core.currentEpoch, Epoch.max)
@@ -147,17 +148,18 @@ final class HostileInputTests: XCTestCase {
         mc.notificationScript = "/bin/false"
         c.masters = [mc]
         let core = Sentinel(config: c, seed: 1, now: 1_000)
-        _ = core.sentinelCommand(["SENTINEL", "DEBUG", "script-retry-delay", "9223372036854775807"], now: 1_000)
+        var driver = SyncDriver()
+        _ = driver.command(core, ["SENTINEL", "DEBUG", "script-retry-delay", "9223372036854775807"], now: 1_000)
         var t: Millis = 1_000
         var scripts = 0
         // The never-reached master goes SDOWN: a warning event queues the script;
         // it fails with status 1 and is retried, each delay doubling (saturated).
         while t < 60_000 {
             t += 100
-            for e in core.handle(.tick, now: t) {
+            for e in driver.handle(core, .tick, now: t) {
                 if case .runScript(let id, _, _) = e {
                     scripts += 1
-                    _ = core.handle(.scriptFinished(id, exitStatus: 1, signal: 0), now: t)
+                    _ = driver.handle(core, .scriptFinished(id, exitStatus: 1, signal: 0), now: t)
                 }
             }
         }
@@ -211,21 +213,17 @@ final class HostileInputTests: XCTestCase {
         let password: [UInt8] = [0xff, 0xfe, 0x00, 0x41]
         let args: [[UInt8]] = [Array("SENTINEL".utf8), Array("SET".utf8), Array("mymaster".utf8),
                                Array("auth-pass".utf8), password]
-        let (reply, effects) = rig.sentinel.sentinelCommand(args, now: rig.now)
+        let (reply, effects) = rig.command(raw: args)
         XCTAssertEqual(reply, .ok)
         XCTAssertTrue(effects.contains(.event(Event(level: .warning, name: "+set",
                                                     payload: "master mymaster 127.0.0.1 6379 auth-pass ******"))))
         XCTAssertEqual(rig.master.settings?.authPass?.bytes, password)
         // The links are dropped and reopened: AUTH carries the exact bytes.
         var auths: [RESPCommand] = []
-        for t in 1...20 {
-            for e in rig.sentinel.handle(.tick, now: rig.now + Millis(t * 100)) {
-                if case .connect(let id, _) = e {
-                    for e2 in rig.sentinel.handle(.connected(id, localHost: "127.0.0.1"), now: rig.now + Millis(t * 100)) {
-                        if case .send(_, let c) = e2, c.name == "auth" { auths.append(c) }
-                    }
-                }
-            }
+        let before = rig.effects.count
+        rig.advance(2_000)
+        for e in rig.effects[before...] {
+            if case .send(_, let c) = e, c.name == "auth" { auths.append(c) }
         }
         XCTAssertFalse(auths.isEmpty)
         XCTAssertTrue(auths.allSatisfy { $0.arguments.last == password })

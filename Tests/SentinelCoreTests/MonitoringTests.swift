@@ -14,6 +14,8 @@ final class CoreRig {
     static let replicaAddress = Address("127.0.0.1", 6380)
 
     let sentinel: Sentinel
+    /// Answers saves and script checks at once, as the daemon does.
+    var driver = SyncDriver()
     private(set) var now: Millis
     /// Commands sent on each open link and not answered yet, oldest first.
     private(set) var unanswered: [LinkID: [[String]]] = [:]
@@ -36,7 +38,7 @@ final class CoreRig {
 
     @discardableResult
     func feed(_ input: Input) -> [Effect] {
-        let effects = sentinel.handle(input, now: now)
+        let effects = driver.handle(sentinel, input, now: now)
         record(effects)
         return effects
     }
@@ -57,9 +59,14 @@ final class CoreRig {
     }
 
     func command(_ args: String...) -> (reply: RESPValue, effects: [Effect]) {
-        let result = sentinel.sentinelCommand(args, now: now)
+        command(args)
+    }
+
+    /// A client command with its saves answered; `-ERR no reply` if none came.
+    func command(_ args: [String]) -> (reply: RESPValue, effects: [Effect]) {
+        let result = driver.command(sentinel, args, now: now)
         record(result.effects)
-        return result
+        return (result.reply ?? .error("ERR no reply"), result.effects)
     }
 
     func record(_ effects: [Effect]) {
@@ -245,7 +252,7 @@ final class MonitoringTests: XCTestCase {
         XCTAssertTrue(sentCommands(e1, on: l.command).contains(["INFO"]))
         let e = rig.answer(l.command, CoreRig.redis(info: CapturedInfo.master))
         XCTAssertEqual(eventLines(e), ["+slave slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379"])
-        XCTAssertTrue(e.contains(.persist))
+        XCTAssertTrue(e.savesConfig)
         XCTAssertEqual(rig.master.runID, "810cd714efac6455ef5e64325ea404e23ffbedfc")
         XCTAssertEqual(rig.sentinel.configSnapshot().masters[0].knownReplicas, [replica])
 
@@ -348,20 +355,20 @@ final class MonitoringTests: XCTestCase {
 
     func testHelloAddsSentinelAndAdoptsEpoch() {
         let rig = CoreRig()
-        let e = rig.feed(.helloPublished(peerHello(epoch: 5, configEpoch: 0)))
+        let e = rig.feed(.hello(peerHello(epoch: 5, configEpoch: 0)))
         XCTAssertEqual(eventLines(e), [
             "+sentinel sentinel \(CoreRig.peerID) 127.0.0.1 26380 @ mymaster 127.0.0.1 6379",
             "+new-epoch 5",
         ])
-        XCTAssertTrue(e.contains(.persist))
+        XCTAssertTrue(e.savesConfig)
         XCTAssertEqual(rig.sentinel.currentEpoch, 5)
         XCTAssertEqual(rig.master.sentinels.map(\.runID), [CoreRig.peerID])
         XCTAssertEqual(rig.sentinel.configSnapshot().masters[0].knownSentinels,
                        [KnownSentinel(address: Address("127.0.0.1", 26380), runID: CoreRig.peerID)])
 
         // The same hello again changes nothing; a lower epoch is not adopted.
-        XCTAssertEqual(eventLines(rig.feed(.helloPublished(peerHello(epoch: 5, configEpoch: 0)))), [])
-        XCTAssertEqual(eventLines(rig.feed(.helloPublished(peerHello(epoch: 2, configEpoch: 0)))), [])
+        XCTAssertEqual(eventLines(rig.feed(.hello(peerHello(epoch: 5, configEpoch: 0)))), [])
+        XCTAssertEqual(eventLines(rig.feed(.hello(peerHello(epoch: 2, configEpoch: 0)))), [])
         XCTAssertEqual(rig.sentinel.currentEpoch, 5)
 
         // Peer sentinels get a command link only.
@@ -386,7 +393,7 @@ final class MonitoringTests: XCTestCase {
             "+switch-master mymaster 127.0.0.1 6379 127.0.0.1 6380",
             "+slave slave 127.0.0.1:6379 127.0.0.1 6379 @ mymaster 127.0.0.1 6380",
         ])
-        XCTAssertTrue(e.contains(.persist))
+        XCTAssertTrue(e.savesConfig)
         XCTAssertTrue(e.contains(.close(l.command)), "links to the old address are dropped")
         XCTAssertEqual(rig.master.address, replica)
         XCTAssertEqual(rig.master.configEpoch, 3)
@@ -394,7 +401,7 @@ final class MonitoringTests: XCTestCase {
         XCTAssertEqual(rig.master.sentinels.count, 1, "the switch keeps the known sentinels")
 
         // An older config epoch for yet another address is ignored.
-        let stale = rig.feed(.helloPublished(peerHello(epoch: 3, master: master, configEpoch: 2)))
+        let stale = rig.feed(.hello(peerHello(epoch: 3, master: master, configEpoch: 2)))
         XCTAssertEqual(eventLines(stale), [])
         XCTAssertEqual(rig.master.address, replica)
     }
@@ -403,7 +410,7 @@ final class MonitoringTests: XCTestCase {
         let rig = CoreRig()
         let l = rig.bringUpMaster()
         let own = peerHello(from: CoreRig.myID, epoch: 9, master: replica, configEpoch: 9)
-        XCTAssertEqual(rig.feed(.helloPublished(own)), [])
+        XCTAssertEqual(rig.feed(.hello(own)).withoutReplies, [])
         let message = RESPValue.array([.bulk("message"), .bulk("__sentinel__:hello"), .bulk(own)])
         XCTAssertEqual(rig.feed(.reply(l.pubsub!, message)), [])
         XCTAssertEqual(rig.sentinel.currentEpoch, 0)
@@ -434,7 +441,7 @@ final class MonitoringTests: XCTestCase {
         XCTAssertEqual(eventLines(rig.tick(until: jumped + 29_999, step: 1000)), [])
         XCTAssertFalse(rig.master.flags.contains(.sDown))
         // While in TILT, peers are told the master is fine.
-        XCTAssertEqual(rig.sentinel.isMasterDownByAddr(host: "127.0.0.1", port: 6379, requestEpoch: 0, runID: "*"),
+        XCTAssertEqual(rig.command("SENTINEL", "is-master-down-by-addr", "127.0.0.1", "6379", "0", "*").reply,
                        .array([.integer(0), .bulk("*"), .integer(0)]))
 
         XCTAssertEqual(eventLines(rig.tick(at: jumped + 30_000)),
