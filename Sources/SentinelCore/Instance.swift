@@ -93,18 +93,17 @@ struct LinkState {
     var lastActivity: Millis = 0
 }
 
-/// A master, replica or peer sentinel that this sentinel watches.
-///
-/// A reference type because replicas and sentinels point back to their master
-/// and the state machine mutates them in place. Every field that Redis shows in
-/// `SENTINEL MASTER` lives here under a readable name.
-public final class Instance {
+/// What every instance this sentinel watches has: a master, a replica or a peer
+/// sentinel. Reference types, because replicas and peers point back to their
+/// master and the state machine changes them in place; the state that only one
+/// kind has lives in `Master`, `Replica` and `Peer`. Every field that Redis shows
+/// in `SENTINEL MASTER` lives in one of them under a readable name.
+public class Instance {
     public let kind: InstanceKind
     public internal(set) var name: String
     public internal(set) var address: Address
     public internal(set) var flags: InstanceFlags
     public internal(set) var runID: String?
-    weak var master: Instance?
 
     // Links.
     var commandLink = LinkState()
@@ -118,92 +117,28 @@ public final class Instance {
     var lastAvailableTime: Millis
     /// Last hello we published to it.
     var lastHelloSentTime: Millis = 0
-    /// Sentinels: last hello received from it.
-    var lastHelloReceivedTime: Millis = 0
-    /// Sentinels: last reply to IS-MASTER-DOWN-BY-ADDR.
-    var lastMasterDownReplyTime: Millis = 0
 
     var sDownSince: Millis = 0
-    var oDownSince: Millis = 0
     var downAfter: Millis
 
-    // From INFO (masters and replicas).
-    var infoRefresh: Millis = 0
-    var cachedInfo: String?
-    var roleReported: InfoReport.Role?
-    var roleReportedTime: Millis
-    var replicaConfChangeTime: Millis
-    var masterLinkDownTime: Millis = 0
-    var replicaPriority = 100
-    var replicaAnnounced = true
-    var replicaMasterHost: String?
-    var replicaMasterPort = 0
-    var replicaMasterLinkUp = false
-    var replicaReplOffset: Int64 = 0
-    var masterRebootSince: Millis = 0
-
-    // Masters only.
-    public internal(set) var quorum: Int = 0
-    var replicas: [Instance] = []
-    var sentinels: [Instance] = []
-    var settings: MasterConfig?
-    var configEpoch: UInt64 = 0
-    var failoverState: FailoverState = .none
-    var failoverStateChangeTime: Millis = 0
-    /// When the current (or last) failover attempt began.
-    var failoverStartTime: Millis = 0
-    /// No new attempt before this time: 2 × failover-timeout after the last one
-    /// began or after we voted for another sentinel, or a short back-off after a
-    /// split vote.
-    var failoverNotBefore: Millis = 0
-    var failoverEpoch: UInt64 = 0
-    /// The `failoverNotBefore` whose "next failover delay" was last logged.
-    var failoverDelayLogged: Millis = 0
-    weak var promotedReplica: Instance?
-
-    // Masters: our vote. Sentinels: the leader that sentinel voted for.
-    var leader: String?
-    var leaderEpoch: UInt64 = 0
-    /// Masters: the change (Persistence) that recorded our vote; and the vote as it
-    /// is on disk (the leader is not saved, as in Redis: only its epoch).
-    var voteChange: UInt64 = 0
-    /// Whether `+vote-for-leader` went out for the current vote.
-    var voteAnnounced = true
-    var durableLeader: String?
-    var durableLeaderEpoch: UInt64 = 0
-
-    // Replicas being reconfigured.
-    var reconfSentTime: Millis = 0
-
-    init(kind: InstanceKind, name: String, address: Address, master: Instance?, downAfter: Millis, now: Millis) {
+    init(kind: InstanceKind, name: String, address: Address, downAfter: Millis, now: Millis) {
         self.kind = kind
         self.name = name
         self.address = address
-        self.master = master
         self.downAfter = downAfter
         switch kind {
         case .master: flags = [.master, .disconnected]
         case .replica: flags = [.slave, .disconnected]
         case .sentinel: flags = [.sentinel, .disconnected]
         }
-        // As in Redis: count an instance we never reached as unanswered since now,
-        // and take its configured role as the one it reports until INFO says otherwise.
+        // As in Redis: count an instance we never reached as unanswered since now.
         activePingTime = now
         lastPongTime = now
         lastAvailableTime = now
-        lastHelloReceivedTime = now
-        roleReportedTime = now
-        replicaConfChangeTime = now
-        switch kind {
-        case .master: roleReported = .master
-        case .replica: roleReported = .replica
-        case .sentinel: roleReported = nil
-        }
     }
 
-    var isMaster: Bool { kind == .master }
-    var isReplica: Bool { kind == .replica }
-    var isSentinel: Bool { kind == .sentinel }
+    /// The master this instance belongs to (itself for a master).
+    var owningMaster: Master { preconditionFailure("every kind overrides owningMaster") }
 
     /// `master` / `slave` / `sentinel`, as events print the kind.
     var typeName: String {
@@ -216,7 +151,116 @@ public final class Instance {
 
     var linkDisconnected: Bool { flags.contains(.disconnected) }
     var pendingCommands: Int { commandLink.pending.count }
+}
 
-    /// The master this instance belongs to (itself for a master).
-    var owningMaster: Instance { master ?? self }
+/// A Redis server (a master or a replica): what its INFO says.
+public class DataNode: Instance {
+    var infoRefresh: Millis = 0
+    var cachedInfo: String?
+    /// The role INFO reported; until the first INFO, the configured one.
+    var roleReported: InfoReport.Role
+    var roleReportedTime: Millis
+
+    init(kind: InstanceKind, name: String, address: Address, downAfter: Millis, now: Millis,
+         role: InfoReport.Role) {
+        roleReported = role
+        roleReportedTime = now
+        super.init(kind: kind, name: name, address: address, downAfter: downAfter, now: now)
+    }
+}
+
+/// A monitored master: its settings, replicas, peer sentinels, our vote and the
+/// failover state.
+public final class Master: DataNode {
+    public internal(set) var quorum: Int
+    var replicas: [Replica] = []
+    var sentinels: [Peer] = []
+    /// Its `sentinel ...` settings (address, quorum and epochs are kept in the fields
+    /// above and copied back when the configuration is saved).
+    var settings: MasterConfig
+    var configEpoch: UInt64 = 0
+    var oDownSince: Millis = 0
+    var masterRebootSince: Millis = 0
+
+    // The failover.
+    var failoverState: FailoverState = .none
+    var failoverStateChangeTime: Millis = 0
+    /// When the current (or last) failover attempt began.
+    var failoverStartTime: Millis = 0
+    /// No new attempt before this time: 2 × failover-timeout after the last one
+    /// began or after we voted for another sentinel, or a short back-off after a
+    /// split vote.
+    var failoverNotBefore: Millis = 0
+    var failoverEpoch: UInt64 = 0
+    /// The `failoverNotBefore` whose "next failover delay" was last logged.
+    var failoverDelayLogged: Millis = 0
+    weak var promotedReplica: Replica?
+
+    // Our vote for this master's failovers.
+    var leader: String?
+    var leaderEpoch: UInt64 = 0
+    /// The change (Persistence) that recorded our vote; and the vote as it is on
+    /// disk (the leader is not saved, as in Redis: only its epoch).
+    var voteChange: UInt64 = 0
+    /// Whether `+vote-for-leader` went out for the current vote.
+    var voteAnnounced = true
+    var durableLeader: String?
+    var durableLeaderEpoch: UInt64 = 0
+
+    init(_ c: MasterConfig, now: Millis) {
+        settings = c
+        quorum = c.quorum
+        configEpoch = c.configEpoch
+        leaderEpoch = c.leaderEpoch
+        durableLeaderEpoch = c.leaderEpoch
+        super.init(kind: .master, name: c.name, address: c.address, downAfter: c.downAfter, now: now, role: .master)
+        settings.knownReplicas = []
+        settings.knownSentinels = []
+    }
+
+    override var owningMaster: Master { self }
+}
+
+/// A replica of a monitored master, as its INFO describes it.
+public final class Replica: DataNode {
+    unowned let master: Master
+    var replicaConfChangeTime: Millis
+    var masterLinkDownTime: Millis = 0
+    var replicaPriority = 100
+    var replicaAnnounced = true
+    var replicaMasterHost: String?
+    var replicaMasterPort = 0
+    var replicaMasterLinkUp = false
+    var replicaReplOffset: Int64 = 0
+    /// Being reconfigured during a failover: when SLAVEOF went out.
+    var reconfSentTime: Millis = 0
+
+    init(_ address: Address, of master: Master, now: Millis) {
+        self.master = master
+        replicaConfChangeTime = now
+        super.init(kind: .replica, name: address.description, address: address, downAfter: master.downAfter,
+                   now: now, role: .replica)
+    }
+
+    override var owningMaster: Master { master }
+}
+
+/// Another sentinel monitoring the same master.
+public final class Peer: Instance {
+    unowned let master: Master
+    /// Last hello received from it.
+    var lastHelloReceivedTime: Millis
+    /// Last reply to IS-MASTER-DOWN-BY-ADDR, and the vote it carried.
+    var lastMasterDownReplyTime: Millis = 0
+    var leader: String?
+    var leaderEpoch: UInt64 = 0
+
+    init(runID: String, address: Address, of master: Master, now: Millis) {
+        self.master = master
+        lastHelloReceivedTime = now
+        super.init(kind: .sentinel, name: runID, address: address, downAfter: master.downAfter, now: now)
+        self.runID = runID
+    }
+
+    override var owningMaster: Master { master }
 }

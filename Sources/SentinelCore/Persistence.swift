@@ -135,3 +135,33 @@ extension Sentinel {
         persistence.held = kept
     }
 }
+
+extension Sentinel {
+    /// Everything to write to sentinel.conf now: the loaded settings plus the state
+    /// learned since (myid, epochs, known replicas and sentinels).
+    public func configSnapshot() -> SentinelConfig {
+        var c = settings
+        c.myid = myID
+        c.currentEpoch = currentEpoch
+        c.masters = masters.map { m in
+            var mc = m.settings
+            // Once a promotion is confirmed the saved config epoch is the new
+            // one, so the saved address must be the promoted replica's, with the
+            // old master among the replicas (as Redis writes it). Otherwise a
+            // restart in the middle of reconfiguring the replicas would bring
+            // back the old address under the new config epoch, which no hello
+            // can ever correct.
+            let current = currentMasterAddress(m)
+            mc.address = current
+            mc.quorum = m.quorum
+            mc.configEpoch = m.configEpoch
+            mc.leaderEpoch = m.leaderEpoch
+            mc.knownReplicas = m.replicas.map { $0.address == current ? m.address : $0.address }
+            mc.knownSentinels = m.sentinels.compactMap { s in
+                s.runID.map { KnownSentinel(address: s.address, runID: $0) }
+            }
+            return mc
+        }
+        return c
+    }
+}

@@ -35,8 +35,8 @@ extension Sentinel {
     }
 
     /// client-reconfig-script `<master> <leader|observer> <state> <from-ip> <from-port> <to-ip> <to-port>`.
-    func callClientReconfigScript(_ m: Instance, role: String, state: String, from: Address, to: Address) {
-        guard let script = m.settings?.clientReconfigScript else { return }
+    func callClientReconfigScript(_ m: Master, role: String, state: String, from: Address, to: Address) {
+        guard let script = m.settings.clientReconfigScript else { return }
         scheduleScript(path: script, args: [m.name, role, state, from.host, String(from.port), to.host, String(to.port)])
     }
 

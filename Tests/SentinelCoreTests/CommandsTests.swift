@@ -574,7 +574,7 @@ final class CommandsTests: XCTestCase {
 
         let cleared = rig.command("SENTINEL", "SET", "mymaster", "auth-pass", "")
         XCTAssertEqual(eventLines(cleared.effects), ["+set master mymaster 127.0.0.1 6379 auth-pass ******"])
-        XCTAssertNil(rig.master.settings?.authPass)
+        XCTAssertNil(rig.master.settings.authPass)
     }
 
     func testSetRenameCommand() {
@@ -582,10 +582,10 @@ final class CommandsTests: XCTestCase {
         let r = rig.command("SENTINEL", "SET", "mymaster", "rename-command", "CONFIG", "MYCONFIG")
         XCTAssertEqual(r.reply, .ok)
         XCTAssertEqual(eventLines(r.effects), ["+set master mymaster 127.0.0.1 6379 rename-command CONFIG MYCONFIG"])
-        XCTAssertEqual(rig.master.settings!.renamedCommands.map { "\($0.original)>\($0.renamed)" }, ["config>MYCONFIG"])
+        XCTAssertEqual(rig.master.settings.renamedCommands.map { "\($0.original)>\($0.renamed)" }, ["config>MYCONFIG"])
         XCTAssertEqual(rig.sentinel.mapped(rig.master, "CONFIG"), "MYCONFIG")
         _ = rig.command("SENTINEL", "SET", "mymaster", "rename-command", "config", "Config")
-        XCTAssertTrue(rig.master.settings!.renamedCommands.isEmpty, "renaming to itself removes the entry")
+        XCTAssertTrue(rig.master.settings.renamedCommands.isEmpty, "renaming to itself removes the entry")
     }
 
     func testSetScriptsWhenAllowed() {
@@ -597,10 +597,10 @@ final class CommandsTests: XCTestCase {
                        .error("ERR Client reconfiguration script seems non existing or non executable"))
         XCTAssertEqual(rig.command("SENTINEL", "SET", "mymaster", "notification-script", "/bin/ok.sh",
                                    "client-reconfig-script", "/bin/ok.sh").reply, .ok)
-        XCTAssertEqual(rig.master.settings?.notificationScript, "/bin/ok.sh")
+        XCTAssertEqual(rig.master.settings.notificationScript, "/bin/ok.sh")
         XCTAssertEqual(field(rig.command("SENTINEL", "MASTER", "mymaster").reply, "client-reconfig-script"), "/bin/ok.sh")
         XCTAssertEqual(rig.command("SENTINEL", "SET", "mymaster", "notification-script", "").reply, .ok)
-        XCTAssertNil(rig.master.settings?.notificationScript)
+        XCTAssertNil(rig.master.settings.notificationScript)
     }
 
     // MARK: - RESET

@@ -89,9 +89,9 @@ final class FailoverRig {
         carry(sentinel.start(now: now))
     }
 
-    var master: Instance { sentinel.master(named: "mymaster")! }
+    var master: Master { sentinel.master(named: "mymaster")! }
 
-    func replica(_ i: Int) -> Instance {
+    func replica(_ i: Int) -> Replica {
         master.replicas.first { $0.address == Self.replicaAddress(i) }!
     }
 

@@ -217,7 +217,7 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(reply, .ok)
         XCTAssertTrue(effects.contains(.event(Event(level: .warning, name: "+set",
                                                     payload: "master mymaster 127.0.0.1 6379 auth-pass ******"))))
-        XCTAssertEqual(rig.master.settings?.authPass?.bytes, password)
+        XCTAssertEqual(rig.master.settings.authPass?.bytes, password)
         // The links are dropped and reopened: AUTH carries the exact bytes.
         var auths: [RESPCommand] = []
         let before = rig.effects.count

@@ -149,7 +149,7 @@ final class CoreRig {
         return l
     }
 
-    var master: Instance { sentinel.master(named: "mymaster")! }
+    var master: Master { sentinel.master(named: "mymaster")! }
 }
 
 /// The events among the effects, as Redis logs them (`+sdown master mymaster ...`).

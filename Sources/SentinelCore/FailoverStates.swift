@@ -1,0 +1,176 @@
+/// The failover state machine of a master, in Redis's states:
+/// wait_start (elected?) → select_slave → send_slaveof_noone → wait_promotion →
+/// reconf_slaves (Reconfiguration.swift) → update_config (the switch). It starts
+/// when the master is ODOWN, no failover is in progress and `failoverNotBefore`
+/// has passed, in a new epoch. Aborts are possible until the promotion is seen.
+///
+/// Warden's speed-ups over Redis change only *when* things happen, never the
+/// voting rules: no random 0–1 s start delay, a proven split vote retried after a
+/// short random back-off instead of waiting 2 × failover-timeout, and promotion
+/// confirmed by an INFO sent right behind SLAVEOF NO ONE.
+extension Sentinel {
+    func startFailoverIfNeeded(_ m: Master) -> Bool {
+        guard m.flags.contains(.oDown), !m.flags.contains(.failoverInProgress) else { return false }
+        if now < m.failoverNotBefore {
+            if m.failoverDelayLogged != m.failoverNotBefore {
+                m.failoverDelayLogged = m.failoverNotBefore
+                log(.warning, "Next failover delay: I will not start a failover before \(m.failoverNotBefore) (unix ms)")
+            }
+            return false
+        }
+        return startFailover(m)
+    }
+
+    /// Begins a failover in a new epoch. Refused (and logged) only when the epoch
+    /// cannot be incremented any more, which needs 2^62 failovers after the
+    /// largest epoch a peer can make us adopt (see `Epoch`).
+    @discardableResult
+    func startFailover(_ m: Master) -> Bool {
+        guard currentEpoch < Epoch.max else {
+            log(.warning, "Cannot start a failover of \(m.name): the current epoch \(currentEpoch) is the largest there is")
+            return false
+        }
+        m.failoverState = .waitStart
+        m.flags.insert(.failoverInProgress)
+        currentEpoch += 1
+        m.failoverEpoch = currentEpoch
+        changed()
+        emit(.warning, "+new-epoch", payload: "\(currentEpoch)", master: m)
+        emit(.warning, "+try-failover", m)
+        // Redis waits a random 0–1 s here; Warden asks for votes at once.
+        m.failoverStartTime = now
+        m.failoverNotBefore = now +| failoverTimeout(m) *| 2
+        m.failoverStateChangeTime = now
+        return true
+    }
+
+    // MARK: - The state machine
+
+    func failoverStateMachine(_ m: Master) {
+        guard m.flags.contains(.failoverInProgress) else { return }
+        // Each step may complete at once (e.g. election won, replica chosen):
+        // keep going while the state advances.
+        var previous: FailoverState
+        repeat {
+            previous = m.failoverState
+            switch m.failoverState {
+            case .waitStart: failoverWaitStart(m)
+            case .selectSlave: failoverSelectReplica(m)
+            case .sendSlaveofNoOne: failoverSendReplicaOfNoOne(m)
+            case .waitPromotion: failoverWaitPromotion(m)
+            case .reconfSlaves: failoverReconfNextReplica(m)
+            case .none, .updateConfig: break
+            }
+        } while m.failoverState != previous && m.flags.contains(.failoverInProgress)
+            && m.failoverState != .waitPromotion
+    }
+
+    func failoverWaitStart(_ m: Master) {
+        let leader = electedLeader(m, epoch: m.failoverEpoch)
+        // Our own vote in this epoch is on disk before we act on the election (and
+        // announced first, as in Redis); the save's answer runs this again.
+        if m.leaderEpoch == m.failoverEpoch && !isDurable(m.voteChange) { return }
+        let isLeader = leader == myID
+        if !isLeader && !m.flags.contains(.forceFailover) {
+            let timeout = min(timing.electionTimeout, failoverTimeout(m))
+            if elapsed(since: m.failoverStartTime) > timeout {
+                emit(.warning, "-failover-abort-not-elected", m)
+                abortFailover(m)
+            } else if electionIsSplit(m, epoch: m.failoverEpoch) {
+                // Nobody can win this epoch: retry soon in a new one, after a random
+                // back-off so the candidates do not collide again.
+                emit(.warning, "-failover-abort-not-elected", m)
+                abortFailover(m)
+                m.failoverNotBefore = now + splitVoteBackoff()
+            }
+            return
+        }
+        emit(.warning, "+elected-leader", m)
+        if simulateFailure.contains(.crashAfterElection) { simulatedCrash() }
+        m.failoverState = .selectSlave
+        m.failoverStateChangeTime = now
+        emit(.warning, "+failover-state-select-slave", m)
+    }
+
+    /// 50–300 ms: long enough for one candidate's request to reach the others first.
+    func splitVoteBackoff() -> Millis {
+        50 + Millis(rng.next() % 250)
+    }
+
+    func failoverSelectReplica(_ m: Master) {
+        guard let r = selectReplica(m) else {
+            emit(.warning, "-failover-abort-no-good-slave", m)
+            abortFailover(m)
+            return
+        }
+        emit(.warning, "+selected-slave", r)
+        r.flags.insert(.promoted)
+        m.promotedReplica = r
+        m.failoverState = .sendSlaveofNoOne
+        m.failoverStateChangeTime = now
+        emit(.notice, "+failover-state-send-slaveof-noone", r)
+    }
+
+    func failoverSendReplicaOfNoOne(_ m: Master) {
+        guard let r = m.promotedReplica else { return }
+        if r.linkDisconnected || !r.commandLink.connected {
+            if elapsed(since: m.failoverStateChangeTime) > failoverTimeout(m) {
+                emit(.warning, "-failover-abort-slave-timeout", m)
+                abortFailover(m)
+            }
+            return
+        }
+        guard sendReplicaOf(r, nil) else { return }
+        // Warden: ask for INFO right behind the transaction so the promotion is
+        // seen one round trip later, not at the next periodic INFO.
+        requestInfo(r)
+        emit(.notice, "+failover-state-wait-promotion", r)
+        m.failoverState = .waitPromotion
+        m.failoverStateChangeTime = now
+    }
+
+    func failoverWaitPromotion(_ m: Master) {
+        if elapsed(since: m.failoverStateChangeTime) > failoverTimeout(m) {
+            emit(.warning, "-failover-abort-slave-timeout", m)
+            abortFailover(m)
+        } else if let r = m.promotedReplica {
+            // Keep polling the promoted replica until it reports role:master.
+            requestInfo(r)
+        }
+    }
+
+    /// INFO says the promoted replica is a master now: the failover is done in
+    /// substance. Record the new config epoch and tell everyone at once.
+    func promotionConfirmed(_ m: Master, _ r: Replica) {
+        m.configEpoch = m.failoverEpoch
+        m.failoverState = .reconfSlaves
+        m.failoverStateChangeTime = now
+        changed()
+        emit(.warning, "+promoted-slave", r)
+        if simulateFailure.contains(.crashAfterPromotion) { simulatedCrash() }
+        emit(.warning, "+failover-state-reconf-slaves", m)
+        callClientReconfigScript(m, role: "leader", state: "start", from: m.address, to: r.address)
+        broadcastHello(m)
+        failoverStateMachine(m)
+    }
+
+    func abortFailover(_ m: Master) {
+        m.flags.remove([.failoverInProgress, .forceFailover])
+        m.failoverState = .none
+        m.failoverStateChangeTime = now
+        if let p = m.promotedReplica {
+            p.flags.remove(.promoted)
+            m.promotedReplica = nil
+        }
+    }
+
+    func failoverTimeout(_ m: Master) -> Millis {
+        m.settings.failoverTimeout
+    }
+
+    func simulatedCrash() {
+        log(.warning, "Sentinel CRASH because of SENTINEL simulate-failure")
+        out.append(.exit(code: 99))
+    }
+
+}
