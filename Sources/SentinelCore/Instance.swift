@@ -71,11 +71,50 @@ enum PendingReply: Equatable {
     case discard
     case ping
     case info
-    case publishHello
+    /// Our hello about the named master (a link to a peer carries one per master).
+    case publishHello(master: String)
     /// SENTINEL IS-MASTER-DOWN-BY-ADDR about the named master.
     case isMasterDown(master: String)
     /// SLAVEOF NO ONE / SLAVEOF host port inside a transaction: only EXEC's reply matters.
     case exec
+}
+
+/// The connections to one instance and what they tell about it: the command
+/// link, for masters and replicas the Pub/Sub link that listens on
+/// `__sentinel__:hello`, and the PING timing (Redis's `instanceLink`).
+///
+/// A master or replica has a link of its own. The `Peer` entries of one sentinel
+/// (one per master it monitors with us) share one link, as in Redis: one
+/// connection, one PING schedule, whatever the number of masters.
+final class InstanceLink {
+    let isPeerLink: Bool
+    var command = LinkState()
+    var pubsub = LinkState()
+    /// The first ping still waiting for its reply (0 when none is pending); also
+    /// set when the link is lost with none pending: SDOWN counts from the first
+    /// sign of trouble.
+    var activePingTime: Millis
+    var lastPingTime: Millis = 0
+    /// Last reply to a ping of any kind, valid or not.
+    var lastPongTime: Millis
+    /// Last valid reply (PONG, LOADING, MASTERDOWN).
+    var lastAvailableTime: Millis
+    /// The instances using it: one master or replica, or the peer's entries.
+    var users: [Unowned] = []
+
+    struct Unowned {
+        unowned let instance: Instance
+    }
+
+    init(peer: Bool, now: Millis) {
+        isPeerLink = peer
+        // As in Redis: count an instance we never reached as unanswered since now.
+        activePingTime = now
+        lastPongTime = now
+        lastAvailableTime = now
+    }
+
+    var disconnected: Bool { !(command.connected && (isPeerLink || pubsub.connected)) }
 }
 
 /// One connection to an instance: the command link or, for masters and
@@ -102,39 +141,65 @@ public class Instance {
     public let kind: InstanceKind
     public internal(set) var name: String
     public internal(set) var address: Address
-    public internal(set) var flags: InstanceFlags
+    /// The flags, with `disconnected` read from the link.
+    public internal(set) var flags: InstanceFlags {
+        get { link.disconnected ? storedFlags.union(.disconnected) : storedFlags }
+        set { storedFlags = newValue.subtracting(.disconnected) }
+    }
+    private var storedFlags: InstanceFlags
     public internal(set) var runID: String?
 
-    // Links.
-    var commandLink = LinkState()
-    var pubsubLink = LinkState()
-    /// The first ping still waiting for its reply (0 when none is pending).
-    var activePingTime: Millis
-    var lastPingTime: Millis = 0
-    /// Last reply to a ping of any kind, valid or not.
-    var lastPongTime: Millis
-    /// Last valid reply (PONG, LOADING, MASTERDOWN).
-    var lastAvailableTime: Millis
-    /// Last hello we published to it.
+    /// Its connections and PING timing (shared by a peer's entries).
+    var link: InstanceLink
+    /// Last hello we published to it (about its master).
     var lastHelloSentTime: Millis = 0
+    /// When the instance wants its next look (see Agenda.swift), and which entry
+    /// of the agenda is its current one.
+    var dueAt: Millis = 0
+    var dueSerial: UInt64 = 0
 
     var sDownSince: Millis = 0
     var downAfter: Millis
 
-    init(kind: InstanceKind, name: String, address: Address, downAfter: Millis, now: Millis) {
+    init(kind: InstanceKind, name: String, address: Address, downAfter: Millis, now: Millis,
+         link: InstanceLink? = nil) {
         self.kind = kind
         self.name = name
         self.address = address
         self.downAfter = downAfter
         switch kind {
-        case .master: flags = [.master, .disconnected]
-        case .replica: flags = [.slave, .disconnected]
-        case .sentinel: flags = [.sentinel, .disconnected]
+        case .master: storedFlags = [.master]
+        case .replica: storedFlags = [.slave]
+        case .sentinel: storedFlags = [.sentinel]
         }
-        // As in Redis: count an instance we never reached as unanswered since now.
-        activePingTime = now
-        lastPongTime = now
-        lastAvailableTime = now
+        self.link = link ?? InstanceLink(peer: kind == .sentinel, now: now)
+        self.link.users.append(.init(instance: self))
+    }
+
+    // The link's fields, read and written through the instance.
+    var commandLink: LinkState {
+        get { link.command }
+        set { link.command = newValue }
+    }
+    var pubsubLink: LinkState {
+        get { link.pubsub }
+        set { link.pubsub = newValue }
+    }
+    var activePingTime: Millis {
+        get { link.activePingTime }
+        set { link.activePingTime = newValue }
+    }
+    var lastPingTime: Millis {
+        get { link.lastPingTime }
+        set { link.lastPingTime = newValue }
+    }
+    var lastPongTime: Millis {
+        get { link.lastPongTime }
+        set { link.lastPongTime = newValue }
+    }
+    var lastAvailableTime: Millis {
+        get { link.lastAvailableTime }
+        set { link.lastAvailableTime = newValue }
     }
 
     /// The master this instance belongs to (itself for a master).
@@ -149,7 +214,7 @@ public class Instance {
         }
     }
 
-    var linkDisconnected: Bool { flags.contains(.disconnected) }
+    var linkDisconnected: Bool { link.disconnected }
     var pendingCommands: Int { commandLink.pending.count }
 }
 
@@ -255,10 +320,10 @@ public final class Peer: Instance {
     var leader: String?
     var leaderEpoch: UInt64 = 0
 
-    init(runID: String, address: Address, of master: Master, now: Millis) {
+    init(runID: String, address: Address, of master: Master, link: InstanceLink, now: Millis) {
         self.master = master
         lastHelloReceivedTime = now
-        super.init(kind: .sentinel, name: runID, address: address, downAfter: master.downAfter, now: now)
+        super.init(kind: .sentinel, name: runID, address: address, downAfter: master.downAfter, now: now, link: link)
         self.runID = runID
     }
 

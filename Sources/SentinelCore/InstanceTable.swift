@@ -7,6 +7,7 @@ extension Sentinel {
     func addMaster(_ c: MasterConfig) -> Master {
         let m = Master(c, now: now)
         masters.append(m)
+        wake(m)
         for a in c.knownReplicas where lookupReplica(m, a) == nil {
             addReplica(to: m, a)
         }
@@ -25,6 +26,7 @@ extension Sentinel {
         guard a.port > 0, a.port < 65536, lookupReplica(m, a) == nil else { return nil }
         let r = Replica(a, of: m, now: now)
         m.replicas.append(r)
+        wake(r)
         return r
     }
 
@@ -32,8 +34,9 @@ extension Sentinel {
     func addSentinel(to m: Master, runID: String, address: Address) -> Peer? {
         guard address.port > 0, address.port < 65536,
               !m.sentinels.contains(where: { $0.runID == runID }) else { return nil }
-        let s = Peer(runID: runID, address: address, of: m, now: now)
+        let s = Peer(runID: runID, address: address, of: m, link: peerLink(runID: runID, address: address), now: now)
         m.sentinels.append(s)
+        wake(s)
         return s
     }
 
@@ -47,8 +50,12 @@ extension Sentinel {
     func updateSentinelAddressEverywhere(runID: String, address: Address) {
         for m in masters {
             for s in m.sentinels where s.runID == runID && s.address != address {
-                closeLinks(s)
+                // Off the old address's link, onto the new one's.
+                detach(s)
                 s.address = address
+                s.link = peerLink(runID: runID, address: address)
+                s.link.users.append(.init(instance: s))
+                wake(s)
             }
         }
     }

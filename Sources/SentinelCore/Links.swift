@@ -2,101 +2,122 @@ import RESP
 import WardenCrypto
 
 /// Connections to instances: each master and replica has a command link and a
-/// Pub/Sub link (subscribed to the hello channel), each peer sentinel one command
-/// link. A link that is down is reopened at most once per reconnect period; on
-/// connect the handshake is AUTH (when set), CLIENT SETNAME, then PING (command
-/// link) or SUBSCRIBE (Pub/Sub link). Each command link keeps a FIFO of what its
-/// pending replies answer (`PendingReply`).
+/// Pub/Sub link (subscribed to the hello channel); each peer sentinel one command
+/// link, shared by its entries under every master (`InstanceLink`). A link that is
+/// down is reopened at most once per reconnect period; on connect the handshake is
+/// AUTH (when set), CLIENT SETNAME, then PING (command link) or SUBSCRIBE (Pub/Sub
+/// link). Each command link keeps a FIFO of what its pending replies answer
+/// (`PendingReply`).
 extension Sentinel {
-    func newLink(for ri: Instance, pubsub: Bool) -> LinkID {
+    func newLink(for link: InstanceLink, pubsub: Bool) -> LinkID {
         nextLinkNumber += 1
         let id = LinkID(nextLinkNumber)
-        linkOwners[id] = LinkOwner(instance: ri, isPubSub: pubsub)
+        linkOwners[id] = LinkOwner(link: link, isPubSub: pubsub)
         return id
     }
 
     /// Opens whichever links of the instance are down, at most once per reconnect period.
     func reconnect(_ ri: Instance) {
         guard ri.address.port != 0 else { return }
-        let needsCommand = ri.commandLink.id == nil
-        let needsPubSub = !(ri is Peer) && ri.pubsubLink.id == nil
+        let link = ri.link
+        let needsCommand = link.command.id == nil
+        let needsPubSub = !link.isPeerLink && link.pubsub.id == nil
         guard needsCommand || needsPubSub else { return }
-        guard elapsed(since: ri.commandLink.lastReconnectAttempt) >= timing.reconnectPeriod else { return }
-        ri.commandLink.lastReconnectAttempt = now
+        guard elapsed(since: link.command.lastReconnectAttempt) >= timing.reconnectPeriod else { return }
+        link.command.lastReconnectAttempt = now
         if needsCommand {
-            let id = newLink(for: ri, pubsub: false)
-            ri.commandLink.id = id
-            ri.commandLink.pending = []
+            let id = newLink(for: link, pubsub: false)
+            link.command.id = id
+            link.command.pending = []
             out.append(.connect(id, ri.address))
         }
         if needsPubSub {
-            let id = newLink(for: ri, pubsub: true)
-            ri.pubsubLink.id = id
+            let id = newLink(for: link, pubsub: true)
+            link.pubsub.id = id
             out.append(.connect(id, ri.address))
         }
     }
 
     func linkConnected(_ id: LinkID, localHost: String) {
-        guard let owner = linkOwners[id] else { return }
-        let ri = owner.instance
+        guard let owner = linkOwners[id], let ri = owner.link.users.first?.instance else { return }
+        let link = owner.link
         if owner.isPubSub {
-            ri.pubsubLink.connected = true
-            ri.pubsubLink.connectedAt = now
-            ri.pubsubLink.lastActivity = now
-            ri.pubsubLink.localHost = localHost
+            link.pubsub.connected = true
+            link.pubsub.connectedAt = now
+            link.pubsub.lastActivity = now
+            link.pubsub.localHost = localHost
             sendAuthIfNeeded(ri, id, pubsub: true)
-            send(ri, id, [mapped(ri, "CLIENT"), "SETNAME", clientName(pubsub: true)], expect: .discard, pubsub: true)
-            send(ri, id, [mapped(ri, "SUBSCRIBE"), Timing.helloChannel], expect: .discard, pubsub: true)
+            send(link, id, [mapped(ri, "CLIENT"), "SETNAME", clientName(pubsub: true)], expect: .discard, pubsub: true)
+            send(link, id, [mapped(ri, "SUBSCRIBE"), Timing.helloChannel], expect: .discard, pubsub: true)
         } else {
-            ri.commandLink.connected = true
-            ri.commandLink.connectedAt = now
-            ri.commandLink.localHost = localHost
+            link.command.connected = true
+            link.command.connectedAt = now
+            link.command.localHost = localHost
             sendAuthIfNeeded(ri, id, pubsub: false)
-            send(ri, id, [mapped(ri, "CLIENT"), "SETNAME", clientName(pubsub: false)], expect: .discard)
+            send(link, id, [mapped(ri, "CLIENT"), "SETNAME", clientName(pubsub: false)], expect: .discard)
             sendPing(ri)
         }
-        if ri.commandLink.connected && (ri is Peer || ri.pubsubLink.connected) {
-            ri.flags.remove(.disconnected)
-        }
+        wakeUsers(of: link)
     }
 
     func linkDropped(_ id: LinkID) {
         guard let owner = linkOwners.removeValue(forKey: id) else { return }
-        let ri = owner.instance
-        if owner.isPubSub {
-            ri.pubsubLink = LinkState(lastReconnectAttempt: ri.pubsubLink.lastReconnectAttempt)
-        } else {
-            ri.commandLink = LinkState(lastReconnectAttempt: ri.commandLink.lastReconnectAttempt)
-        }
-        ri.flags.insert(.disconnected)
+        reset(owner.link, pubsub: owner.isPubSub)
     }
 
-    /// Closes both links of an instance (they are reopened by the next tick).
+    /// Closes both links of an instance (they are reopened when it is next looked at).
     func closeLinks(_ ri: Instance) {
         closeLink(ri, pubsub: false)
         closeLink(ri, pubsub: true)
     }
 
     func closeLink(_ ri: Instance, pubsub: Bool) {
-        let link = pubsub ? ri.pubsubLink : ri.commandLink
-        guard let id = link.id else { return }
+        let link = ri.link
+        guard let id = pubsub ? link.pubsub.id : link.command.id else { return }
         linkOwners[id] = nil
         out.append(.close(id))
-        if pubsub {
-            ri.pubsubLink = LinkState(lastReconnectAttempt: link.lastReconnectAttempt)
-        } else {
-            ri.commandLink = LinkState(lastReconnectAttempt: link.lastReconnectAttempt)
-        }
-        ri.flags.insert(.disconnected)
+        reset(link, pubsub: pubsub)
     }
 
-    /// Forgets an instance entirely: its links are closed and never reported again.
+    /// A connection of the link is gone. While it is down, SDOWN counts from the
+    /// last valid reply (or the oldest unanswered PING), as in Redis.
+    private func reset(_ link: InstanceLink, pubsub: Bool) {
+        if pubsub {
+            link.pubsub = LinkState(lastReconnectAttempt: link.pubsub.lastReconnectAttempt)
+        } else {
+            link.command = LinkState(lastReconnectAttempt: link.command.lastReconnectAttempt)
+        }
+        wakeUsers(of: link)
+    }
+
+    /// Forgets an instance entirely: it stops using its link (closed when nobody
+    /// uses it any more) and is never reported again.
     func releaseInstance(_ ri: Instance) {
-        closeLinks(ri)
         if let m = ri as? Master {
             m.replicas.forEach(releaseInstance)
             m.sentinels.forEach(releaseInstance)
         }
+        detach(ri)
+        ri.dueSerial = 0
+    }
+
+    /// `ri` stops using its link, which is closed when nobody uses it any more.
+    func detach(_ ri: Instance) {
+        let link = ri.link
+        link.users.removeAll { $0.instance === ri }
+        guard link.users.isEmpty else { return }
+        closeLinks(ri)
+        if let peer = ri as? Peer { peerLinks[PeerKey(peer)] = nil }
+    }
+
+    /// The link a new entry for the peer `runID` at `address` uses: the one its
+    /// entries under other masters already use, or a new one.
+    func peerLink(runID: String, address: Address) -> InstanceLink {
+        let key = PeerKey(runID: runID, address: address)
+        if let link = peerLinks[key] { return link }
+        let link = InstanceLink(peer: true, now: now)
+        peerLinks[key] = link
+        return link
     }
 
     func clientName(pubsub: Bool) -> String {
@@ -128,27 +149,41 @@ extension Sentinel {
         var args = [Array(mapped(ri, "AUTH").utf8)]
         if let user { args.append(Array(user.utf8)) }
         args.append(pass.bytes)
-        send(ri, id, RESPCommand(args), expect: .discard, pubsub: pubsub)
+        send(ri.link, id, RESPCommand(args), expect: .discard, pubsub: pubsub)
     }
 
-    /// Sends a command on the instance's command link (or the given Pub/Sub link)
-    /// and remembers what its reply will answer. Returns false when the link is down.
+    /// Sends a command on the instance's command link and remembers what its reply
+    /// will answer. Returns false when the link is down.
     @discardableResult
     func send(_ ri: Instance, _ args: [String], expect: PendingReply) -> Bool {
         guard let id = ri.commandLink.id, ri.commandLink.connected else { return false }
-        send(ri, id, args, expect: expect)
+        send(ri.link, id, RESPCommand(args), expect: expect)
         return true
     }
 
-    func send(_ ri: Instance, _ id: LinkID, _ args: [String], expect: PendingReply, pubsub: Bool = false) {
-        send(ri, id, RESPCommand(args), expect: expect, pubsub: pubsub)
+    func send(_ link: InstanceLink, _ id: LinkID, _ args: [String], expect: PendingReply, pubsub: Bool = false) {
+        send(link, id, RESPCommand(args), expect: expect, pubsub: pubsub)
     }
 
-    func send(_ ri: Instance, _ id: LinkID, _ command: RESPCommand, expect: PendingReply, pubsub: Bool = false) {
-        if !pubsub { ri.commandLink.pending.append(expect) }
+    func send(_ link: InstanceLink, _ id: LinkID, _ command: RESPCommand, expect: PendingReply, pubsub: Bool = false) {
+        if !pubsub { link.command.pending.append(expect) }
         out.append(.send(id, command))
     }
+}
 
+/// A peer's link is shared by its entries with the same run id and address.
+struct PeerKey: Hashable {
+    let runID: String
+    let address: Address
+
+    init(runID: String, address: Address) {
+        self.runID = runID
+        self.address = address
+    }
+
+    init(_ peer: Peer) {
+        self.init(runID: peer.runID ?? peer.name, address: peer.address)
+    }
 }
 
 extension LinkState {

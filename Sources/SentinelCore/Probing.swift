@@ -1,30 +1,58 @@
 import RESP
 
 /// The periodic commands every instance gets while its link is up: INFO (masters
-/// and replicas), PING, and our hello; and the replies to them. Periods are in
-/// `Timing`.
+/// and replicas), PING, and our hello; and the replies to them.
+///
+/// How often (docs/architecture.md argues the schedule):
+/// - PING every down-after / 10, within [fast-ping-period, ping-period] (100 ms to
+///   1 s) and never less often than down-after; every 100 ms while the instance is
+///   suspect (a PING unanswered, SDOWN, disconnected) or its master is failing
+///   over. A healthy instance with the default down-after of 30 s costs what
+///   redis-sentinel's 1 s PING costs; SDOWN is seen at most one period after a
+///   freeze, and a crash (a closed connection) starts the count at once.
+/// - INFO every 10 s; to replicas every second while their master is SDOWN,
+///   ODOWN or failing over, or their own link to it is down; every 100 ms to a
+///   replica being re-pointed.
+/// - A hello every 2 s, about each master, on every instance and to every peer.
 extension Sentinel {
     static let maxPendingCommands = 100
+
+    /// The PING period of an instance now (see the type's documentation).
+    func pingPeriod(_ ri: Instance) -> Millis {
+        let fast = min(ri.downAfter, timing.fastPingPeriod)
+        let m = ri.owningMaster
+        let suspect = ri.link.activePingTime != 0 || ri.flags.contains(.sDown) || ri.linkDisconnected
+            || m.flags.contains(.failoverInProgress)
+            || !ri.flags.isDisjoint(with: [.reconfSent, .reconfInProgress])
+        if suspect { return fast }
+        return min(ri.downAfter, max(fast, min(timing.pingPeriod, ri.downAfter / 10)))
+    }
+
+    /// The INFO period of a master or replica now.
+    func infoPeriod(_ node: DataNode) -> Millis {
+        guard let r = node as? Replica else { return timing.infoPeriod }
+        if !r.flags.isDisjoint(with: [.reconfSent, .reconfInProgress]) {
+            return min(timing.infoPeriod, timing.reconfInfoPeriod)
+        }
+        if !r.master.flags.isDisjoint(with: [.sDown, .oDown, .failoverInProgress]) || r.masterLinkDownTime != 0 {
+            return min(timing.infoPeriod, timing.replicaInfoPeriod)
+        }
+        return timing.infoPeriod
+    }
 
     func sendPeriodicCommands(_ ri: Instance) {
         guard ri.commandLink.connected else { return }
         guard ri.pendingCommands < Self.maxPendingCommands else { return }
 
-        if let node = ri as? DataNode {
-            var period = node is Replica ? timing.replicaInfoPeriod : timing.infoPeriod
-            if !node.flags.isDisjoint(with: [.reconfSent, .reconfInProgress]) {
-                period = min(period, timing.reconfInfoPeriod)
-            }
-            if node.infoRefresh == 0 || elapsed(since: node.infoRefresh) > period {
-                requestInfo(node)
-            }
+        if let node = ri as? DataNode, node.infoRefresh == 0 || elapsed(since: node.infoRefresh) > infoPeriod(node) {
+            requestInfo(node)
         }
-        let pingPeriod = min(ri.downAfter, timing.pingPeriod)
-        if elapsed(since: ri.lastPongTime) > pingPeriod && elapsed(since: ri.lastPingTime) > pingPeriod / 2 {
+        let period = pingPeriod(ri)
+        if elapsed(since: ri.lastPongTime) > period && elapsed(since: ri.lastPingTime) > period / 2 {
             sendPing(ri)
         }
         if elapsed(since: ri.lastHelloSentTime) > timing.publishPeriod
-            && !ri.commandLink.pending.contains(.publishHello) {
+            && !ri.commandLink.pending.contains(.publishHello(master: ri.owningMaster.name)) {
             sendHello(ri)
         }
     }
@@ -55,7 +83,8 @@ extension Sentinel {
             sentinelAddress: Address(ip, settings.announcePort != 0 ? settings.announcePort : settings.port),
             runID: myID, currentEpoch: currentEpoch, masterName: m.name,
             masterAddress: masterAddr, masterConfigEpoch: m.configEpoch)
-        return send(ri, [mapped(ri, "PUBLISH"), Timing.helloChannel, hello.payload], expect: .publishHello)
+        return send(ri, [mapped(ri, "PUBLISH"), Timing.helloChannel, hello.payload],
+                    expect: .publishHello(master: m.name))
     }
 
     /// Makes the next tick send hellos for this master to every instance at once
@@ -70,7 +99,7 @@ extension Sentinel {
     func broadcastHello(_ m: Master) {
         forceHelloUpdate(m)
         let everyone: [Instance] = [m] + m.replicas + m.sentinels
-        for ri in everyone where !ri.commandLink.pending.contains(.publishHello) {
+        for ri in everyone where !ri.commandLink.pending.contains(.publishHello(master: m.name)) {
             sendHello(ri)
         }
     }
@@ -79,55 +108,67 @@ extension Sentinel {
 
     func linkReply(_ id: LinkID, _ value: RESPValue) {
         guard let owner = linkOwners[id] else { return }
-        let ri = owner.instance
+        let link = owner.link
         if owner.isPubSub {
-            ri.pubsubLink.lastActivity = now
-            receivePubSub(ri, value)
+            link.pubsub.lastActivity = now
+            receivePubSub(value)
             return
         }
-        guard !ri.commandLink.pending.isEmpty else { return }
-        let what = ri.commandLink.pending.removeFirst()
+        guard !link.command.pending.isEmpty else { return }
+        let what = link.command.pending.removeFirst()
         switch what {
         case .discard, .exec:
             break
         case .ping:
-            pingReply(ri, value)
+            pingReply(link, value)
         case .info:
-            if let node = ri as? DataNode, let text = value.string {
+            if let node = link.users.first?.instance as? DataNode, let text = value.string {
                 refreshInfo(node, text)
             }
-        case .publishHello:
-            if !value.isError { ri.lastHelloSentTime = now }
-        case .isMasterDown(let masterName):
-            if let peer = ri as? Peer { isMasterDownReply(from: peer, masterName: masterName, value) }
+        case .publishHello(let name):
+            if !value.isError, let ri = user(of: link, master: name) { ri.lastHelloSentTime = now }
+        case .isMasterDown(let name):
+            if let peer = user(of: link, master: name) as? Peer {
+                isMasterDownReply(from: peer, masterName: name, value)
+            }
         }
     }
 
-    func pingReply(_ ri: Instance, _ value: RESPValue) {
+    /// The instance using `link` that belongs to the master named `name`.
+    func user(of link: InstanceLink, master name: String) -> Instance? {
+        link.users.first { $0.instance.owningMaster.name == name }?.instance
+    }
+
+    /// A reply to PING: PONG, LOADING and MASTERDOWN are valid. A BUSY instance
+    /// that is SDOWN gets one SCRIPT KILL per SDOWN period.
+    func pingReply(_ link: InstanceLink, _ value: RESPValue) {
+        link.lastPongTime = now
         let text: String
         switch value {
         case .simpleString(let s): text = s
         case .error(let s): text = s
-        default:
-            ri.lastPongTime = now
-            return
+        default: return
         }
         if text.hasPrefix("PONG") || text.hasPrefix("LOADING") || text.hasPrefix("MASTERDOWN") {
-            ri.lastAvailableTime = now
-            ri.activePingTime = 0
-            if ri.flags.contains(.masterReboot) && text.hasPrefix("PONG") {
-                ri.flags.remove(.masterReboot)
+            link.lastAvailableTime = now
+            link.activePingTime = 0
+            for u in link.users {
+                let ri = u.instance
+                if ri.flags.contains(.masterReboot) && text.hasPrefix("PONG") {
+                    ri.flags.remove(.masterReboot)
+                }
+                // -sdown is decided at its next look.
+                if ri.flags.contains(.sDown) { wake(ri) }
             }
-        } else if text.hasPrefix("BUSY") && ri.flags.contains(.sDown) && !ri.flags.contains(.scriptKillSent) {
-            // The instance is stuck in a script: one SCRIPT KILL per SDOWN period.
+        } else if text.hasPrefix("BUSY"), let ri = link.users.first?.instance as? DataNode,
+                  ri.flags.contains(.sDown), !ri.flags.contains(.scriptKillSent) {
             send(ri, [mapped(ri, "SCRIPT"), "KILL"], expect: .discard)
             ri.flags.insert(.scriptKillSent)
         }
-        ri.lastPongTime = now
     }
 
     /// A message on a Pub/Sub link: only hellos from other sentinels matter.
-    func receivePubSub(_ ri: Instance, _ value: RESPValue) {
+    func receivePubSub(_ value: RESPValue) {
         guard let parts = value.elements, parts.count == 3,
               parts[0].string == "message", let payload = parts[2].string else { return }
         if payload.contains(myID) { return }

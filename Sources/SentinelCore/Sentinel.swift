@@ -45,6 +45,10 @@ public final class Sentinel {
     var rng: SplitMix64
     var nextLinkNumber = 0
     var linkOwners: [LinkID: LinkOwner] = [:]
+    /// The links to peer sentinels, shared by their entries under every master.
+    var peerLinks: [PeerKey: InstanceLink] = [:]
+    /// When each instance is next looked at.
+    var agenda = Agenda()
     /// Effects gathered during the current call; handed back and cleared at its end.
     var out: [Effect] = []
     var now: Millis = 0
@@ -55,7 +59,7 @@ public final class Sentinel {
     var refusedEpochs: (count: Int, lastLog: Millis) = (0, 0)
 
     struct LinkOwner {
-        unowned let instance: Instance
+        let link: InstanceLink
         let isPubSub: Bool
     }
 
@@ -155,30 +159,33 @@ public final class Sentinel {
 
     // MARK: - Timer
 
+    /// The timer: the instances whose next look is due (Agenda.swift), then the
+    /// script queue.
     func timerTick() {
         checkTilt()
-        for m in masters {
-            handleInstance(m)
-            for r in m.replicas { handleInstance(r) }
-            for s in m.sentinels { handleInstance(s) }
-            if m.failoverState == .updateConfig {
-                switchToPromotedReplica(m)
-            }
+        leaveTiltIfOver()
+        while let ri = agenda.popDue(now) {
+            handleInstance(ri)
         }
         runPendingScripts()
         killTimedOutScripts()
     }
 
-    /// One instance, once per tick: the monitoring half always, the acting half
-    /// only outside TILT.
+    /// One look at an instance: the monitoring half always, the acting half only
+    /// outside TILT; then its next look is planned.
     func handleInstance(_ ri: Instance) {
         reconnect(ri)
         sendPeriodicCommands(ri)
-        guard leaveTiltIfOver() else { return }
-        checkSubjectivelyDown(ri)
-        if let m = ri as? Master {
-            actOnMaster(m)
+        if mayAct {
+            checkSubjectivelyDown(ri)
+            if let m = ri as? Master {
+                actOnMaster(m)
+                if m.failoverState == .updateConfig {
+                    switchToPromotedReplica(m)
+                }
+            }
         }
+        agenda.schedule(ri, at: nextLook(ri))
     }
 
     /// The acting half for a master: ODOWN, failover start, the failover state

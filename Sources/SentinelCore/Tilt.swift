@@ -17,14 +17,11 @@ extension Sentinel {
         previousTickTime = now
     }
 
-    /// Before the acting half of an instance's tick: leaves TILT once the period
-    /// is over (as Redis does, per instance), and says whether acting is allowed.
-    func leaveTiltIfOver() -> Bool {
-        guard tilt else { return true }
-        if elapsed(since: tiltStartTime) < timing.tiltPeriod { return false }
+    /// At every tick: leaves TILT once the period is over.
+    func leaveTiltIfOver() {
+        guard tilt, elapsed(since: tiltStartTime) >= timing.tiltPeriod else { return }
         tilt = false
         emitGlobal(.warning, "-tilt", "#tilt mode exited")
-        return true
     }
 
     /// Whether this sentinel may act on what it observes now.

@@ -6,15 +6,24 @@
 public struct Timing: Equatable, Sendable {
     /// INFO to masters (Redis 10000). Replicas get `replicaInfoPeriod`.
     public var infoPeriod: Millis = 10_000
-    /// Warden: INFO to replicas every second at all times (Redis only does so while
-    /// the master is ODOWN), so replica data is never too stale to choose from.
+    /// INFO to a replica every second while its master is SDOWN, ODOWN or failing
+    /// over, or while the replica's own link to its master is down (Redis: from
+    /// ODOWN; Warden from SDOWN, when it also asks every replica at once).
     public var replicaInfoPeriod: Millis = 1_000
     /// Warden: INFO every 100 ms to a replica told to follow the promoted one, until it
     /// reports the link up (Redis: every 1000 ms), so the failover ends when the
     /// replica has synced rather than up to a second later.
     public var reconfInfoPeriod: Millis = 100
-    /// Warden: PING every 100 ms (Redis 1000), capped by down-after-milliseconds.
-    public var pingPeriod: Millis = 100
+    /// The longest PING period (Redis's ping period, `SENTINEL DEBUG ping-period`).
+    /// Warden pings every down-after / 10 within [fastPingPeriod, pingPeriod],
+    /// never less often than down-after; see `Sentinel.pingPeriod(_:)`.
+    public var pingPeriod: Millis = 1_000
+    /// Warden: the PING period while an instance is suspect (a PING unanswered,
+    /// SDOWN, disconnected) or its master is failing over.
+    public var fastPingPeriod: Millis = 100
+    /// Warden: no instance goes longer than this without being looked at, however
+    /// far its deadlines are (see Agenda.swift).
+    public var maxLookInterval: Millis = 1_000
     /// Warden: while a master is SDOWN, ask peers every 100 ms (Redis 1000).
     public var askPeriod: Millis = 100
     /// Hello every 2000 ms, as Redis.

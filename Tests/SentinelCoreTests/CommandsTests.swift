@@ -142,8 +142,7 @@ final class CommandsTests: XCTestCase {
         let rig = CoreRig()
         let l = rig.bringUpMaster()
         let answeredAt = rig.now
-        rig.tick(at: answeredAt + 200)  // sends a PING that stays unanswered
-        let pingAt = rig.now
+        let pingAt = rig.tickUntilPing(on: l.command)  // a PING that stays unanswered
         rig.tick(at: pingAt + 1234)
         let reply = rig.command("SENTINEL", "MASTER", "mymaster").reply
         XCTAssertEqual(field(reply, "last-ping-sent"), "1234")

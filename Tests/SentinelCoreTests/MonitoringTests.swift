@@ -109,6 +109,15 @@ final class CoreRig {
         return l
     }
 
+    /// Ticks every 10 ms until a PING goes out on `link`; returns when it did.
+    func tickUntilPing(on link: LinkID) -> Millis {
+        for _ in 0..<1_000 {
+            if sentCommands(tick(at: now + 10), on: link).contains(["PING"]) { return now }
+        }
+        XCTFail("no PING sent on \(link)")
+        return now
+    }
+
     /// Answers every command waiting on the link, oldest first.
     @discardableResult
     func answer(_ id: LinkID, _ responder: ([String]) -> RESPValue) -> [Effect] {
@@ -312,10 +321,8 @@ final class MonitoringTests: XCTestCase {
     func testSubjectivelyDownExactlyAfterDownAfterPeriod() throws {
         let rig = CoreRig()
         let l = rig.bringUpMaster(info: CapturedInfo.masterWithoutReplicas)
-        // Everything answered; the next ping goes out on this tick and is never answered.
-        let e = rig.tick(at: rig.now + 200)
-        XCTAssertTrue(sentCommands(e, on: l.command).contains(["PING"]))
-        let pingSent = rig.now
+        // Everything answered; the next ping is never answered.
+        let pingSent = rig.tickUntilPing(on: l.command)
 
         XCTAssertEqual(eventLines(rig.tick(until: pingSent + 5000, step: 500)), [])
         XCTAssertFalse(rig.master.flags.contains(.sDown))
@@ -334,8 +341,7 @@ final class MonitoringTests: XCTestCase {
     func testInvalidPingReplyDoesNotCount() {
         let rig = CoreRig()
         let l = rig.bringUpMaster(info: CapturedInfo.masterWithoutReplicas)
-        rig.tick(at: rig.now + 200)
-        let pingSent = rig.now
+        let pingSent = rig.tickUntilPing(on: l.command)
         // Errors other than LOADING / MASTERDOWN are answers, but not valid ones.
         for t in stride(from: pingSent + 500, through: pingSent + 5000, by: 500) {
             rig.tick(at: t)

@@ -1,0 +1,133 @@
+/// When each instance wants its next look: per-instance deadlines in a min-heap,
+/// so that a tick handles only the instances that have something due (a PING,
+/// an INFO, a hello, a reconnect, an SDOWN deadline, a failover step) instead of
+/// all of them. After each look the instance computes its next deadline
+/// (`nextLook`); an input that concerns it (a reply, a link event, a command that
+/// changed its settings) wakes it for the next tick. No instance waits longer
+/// than `Timing.maxLookInterval` between looks.
+struct Agenda {
+    struct Entry {
+        let time: Millis
+        let serial: UInt64
+        weak var instance: Instance?
+    }
+
+    private var heap: [Entry] = []
+    private var nextSerial: UInt64 = 0
+
+    var count: Int { heap.count }
+
+    /// Looks at `ri` at `time`, unless an earlier look is already planned.
+    mutating func schedule(_ ri: Instance, at time: Millis) {
+        if ri.dueSerial != 0 && ri.dueAt <= time { return }
+        nextSerial += 1
+        ri.dueAt = time
+        ri.dueSerial = nextSerial
+        heap.append(Entry(time: time, serial: nextSerial, instance: ri))
+        siftUp(heap.count - 1)
+    }
+
+    /// The next instance whose look is due at or before `now`, taken off the agenda.
+    mutating func popDue(_ now: Millis) -> Instance? {
+        while let top = heap.first, top.time <= now {
+            let entry = removeTop()
+            // Stale entries (the instance was rescheduled or released) are skipped.
+            if let ri = entry.instance, ri.dueSerial == entry.serial {
+                ri.dueSerial = 0
+                return ri
+            }
+        }
+        return nil
+    }
+
+    private mutating func removeTop() -> Entry {
+        let top = heap[0]
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            siftDown(0)
+        }
+        return top
+    }
+
+    private func before(_ a: Entry, _ b: Entry) -> Bool {
+        a.time != b.time ? a.time < b.time : a.serial < b.serial
+    }
+
+    private mutating func siftUp(_ i: Int) {
+        var child = i
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard before(heap[child], heap[parent]) else { return }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private mutating func siftDown(_ i: Int) {
+        var parent = i
+        while true {
+            let left = 2 * parent + 1
+            guard left < heap.count else { return }
+            var smallest = left
+            if left + 1 < heap.count && before(heap[left + 1], heap[left]) { smallest = left + 1 }
+            guard before(heap[smallest], heap[parent]) else { return }
+            heap.swapAt(smallest, parent)
+            parent = smallest
+        }
+    }
+}
+
+extension Sentinel {
+    /// Looks at `ri` at the next tick.
+    func wake(_ ri: Instance) {
+        agenda.schedule(ri, at: now + 1)
+    }
+
+    /// Looks at everything that uses `link` at the next tick.
+    func wakeUsers(of link: InstanceLink) {
+        for u in link.users { wake(u.instance) }
+    }
+
+    /// Looks at a master, its replicas and its peers at the next tick.
+    func wakeAll(_ m: Master) {
+        wake(m)
+        m.replicas.forEach(wake)
+        m.sentinels.forEach(wake)
+    }
+
+    /// The earliest time something is due for `ri`, from its deadlines; at least
+    /// the next millisecond, at most `maxLookInterval` away.
+    func nextLook(_ ri: Instance) -> Millis {
+        var t = now +| timing.maxLookInterval
+        // Conditions elsewhere are strict (`elapsed > period`): one past each deadline.
+        func by(_ deadline: Millis) { t = min(t, deadline +| 1) }
+        let link = ri.link
+        if link.command.id == nil || (!link.isPeerLink && link.pubsub.id == nil) {
+            by(link.command.lastReconnectAttempt +| timing.reconnectPeriod)
+        }
+        if link.command.connected {
+            let period = pingPeriod(ri)
+            by(max(link.lastPongTime +| period, link.lastPingTime +| period / 2))
+            by(ri.lastHelloSentTime +| timing.publishPeriod)
+            if let node = ri as? DataNode { by(node.infoRefresh +| infoPeriod(node)) }
+            if link.activePingTime != 0 {
+                by(link.command.connectedAt +| timing.minLinkReconnectPeriod)
+                by(link.activePingTime +| ri.downAfter / 2)
+            }
+        }
+        if link.pubsub.connected {
+            by(link.pubsub.connectedAt +| timing.minLinkReconnectPeriod)
+            by(link.pubsub.lastActivity +| timing.publishPeriod *| 3)
+        }
+        if link.activePingTime != 0 { by(link.activePingTime +| ri.downAfter) }
+        if let m = ri as? Master {
+            // A master in trouble is looked at every tick: agreement, the election
+            // and the failover steps run from here.
+            if !m.flags.isDisjoint(with: [.sDown, .oDown, .failoverInProgress]) { by(now) }
+            if m.roleReported == .replica { by(m.roleReportedTime +| m.downAfter +| timing.infoPeriod *| 2) }
+            if m.flags.contains(.masterReboot) { by(m.masterRebootSince +| m.settings.masterRebootDownAfterPeriod) }
+        }
+        return max(t, now + 1)
+    }
+}
