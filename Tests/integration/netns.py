@@ -306,33 +306,20 @@ class NetLab:
             _ip("-n", self.router, "rule", "del", "priority", "100", "from", source, "to", destination,
                 "blackhole", check=False)
 
-    def reachable(self, source: int, destination: int, port: int, timeout: float = 0.5) -> bool:
-        """True if a TCP connection from host `source` to host `destination`:`port` is answered."""
-        def attempt() -> bool:
-            try:
-                with socket.create_connection((self.ip(destination), port), timeout=timeout):
-                    return True
-            except ConnectionRefusedError:
-                return True  # the host answered (with a reset)
-            except OSError:
-                return False
-        return in_namespace(self.ns(source), attempt)
-
     # Connections from the test
 
     def conn(self, host: str, port: int, from_ns: Optional[str] = None, timeout: float = 5.0) -> NsConn:
         """A RESP connection to host:port, made from the router unless `from_ns` says otherwise."""
         return NsConn(from_ns or self.router, host, port, timeout)
 
-    def ping(self, host: str, port: int, accept_noauth: bool = False) -> bool:
-        try:
-            with self.conn(host, port, timeout=1.0) as conn:
-                reply = conn.call("PING")
-        except (OSError, ConnectionClosed, ValueError):
-            return False
-        if accept_noauth and isinstance(reply, Error) and reply.startswith("NOAUTH"):
-            return True
-        return reply == "PONG"
+def answers_ping(connect: Callable[..., Conn], errors: tuple[str, ...] = ()) -> bool:
+    """True if a new connection from `connect()` answers PING with PONG or one of `errors`."""
+    try:
+        with connect(timeout=1.0) as conn:
+            reply = conn.call("PING")
+    except (OSError, ConnectionClosed, ValueError):
+        return False
+    return reply == "PONG" or isinstance(reply, Error) and reply.startswith(errors)
 
 
 def _write(path: str, text: str) -> None:
@@ -368,7 +355,7 @@ class NsRedis(RedisServer):
         return [IP_BIN, "netns", "exec", self.lab.ns(self.host), *argv]
 
     def is_ready(self) -> bool:
-        return self.lab.ping(self.ip, self.port)
+        return answers_ping(lambda timeout: self.lab.conn(self.ip, self.port, timeout=timeout))
 
     def describe(self) -> str:
         return f"redis {self.ip}:{self.port} in {self.lab.ns(self.host)} (dir {self.dir})"
@@ -427,22 +414,10 @@ class NsSentinel(Sentinel):
 
     def is_ready(self) -> bool:
         """Up: it answers, even if only to say NOAUTH or (protected mode) DENIED."""
-        try:
-            with self.lab.conn(self.ip, self.port, timeout=1.0) as conn:
-                reply = conn.call("PING")
-        except (OSError, ConnectionClosed, ValueError):
-            return False
-        return reply == "PONG" or isinstance(reply, Error) and reply.startswith(("NOAUTH", "DENIED"))
+        return answers_ping(self.connect, ("NOAUTH", "DENIED"))
 
-    def conn(self, protocol: int = 2) -> Conn:
-        conn = self.lab.conn(self.ip, self.port)
-        if protocol == 3 or self.password:
-            args = ["HELLO", str(protocol)]
-            if self.password:
-                args += ["AUTH", "default", self.password]
-            reply = conn.call(*args)
-            assert not isinstance(reply, Error), f"{args[0]} failed on {self.describe()}: {reply}"
-        return conn
+    def connect(self, timeout: float = 5.0) -> Conn:
+        return self.lab.conn(self.ip, self.port, timeout=timeout)
 
     def client(self, protocol: int = 2, **kwargs: Any) -> Any:
         raise NotImplementedError("use cmd(): this sentinel is inside a namespace")
