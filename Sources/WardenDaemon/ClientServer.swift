@@ -103,13 +103,16 @@ final class ClientServer {
 
     func accept(_ c: Connection) {
         let now = EventLoop.wallClockMs()
-        stats.connectionsReceived += 1
+        // As redis-server: a refused connection counts in rejected_connections only.
         if sessions.count >= settings.maxclients {
-            stats.rejectedConnections += 1
-            c.write(Array("-ERR max number of clients reached\r\n".utf8))
-            c.closeAfterWriting()
+            refuse(c, Self.maxClientsError)
             return
         }
+        if refusedByProtectedMode(c) {
+            refuse(c, Self.protectedModeError)
+            return
+        }
+        stats.connectionsReceived += 1
         let s = ClientSession(id: nextClientID, connection: c, needsAuth: settings.requirepass != nil, now: now)
         nextClientID += 1
         sessions[s.id] = s
@@ -126,6 +129,40 @@ final class ClientServer {
             self.forget(s)
         }
     }
+
+    func refuse(_ c: Connection, _ error: [UInt8]) {
+        stats.rejectedConnections += 1
+        c.write(error)
+        c.closeAfterWriting()
+    }
+
+    static let maxClientsError = Array("-ERR max number of clients reached\r\n".utf8)
+
+    /// Protected mode as redis-sentinel 7.0 has it: with `protected-mode yes` (off by
+    /// default in sentinel mode) and no password for the default user, only clients from
+    /// 127.0.0.1 or ::1 are served. The bind addresses play no part (they did before
+    /// Redis 7.0). An IPv4-mapped peer is formatted as IPv4 by the listener.
+    func refusedByProtectedMode(_ c: Connection) -> Bool {
+        guard settings.protectedMode, settings.requirepass == nil else { return false }
+        return c.remoteHost != "127.0.0.1" && c.remoteHost != "::1"
+    }
+
+    /// redis-server's reply to a client refused by protected mode, word for word
+    /// (clients and operators search for it), sent before the connection is closed.
+    static let protectedModeError = Array((
+        "-DENIED Redis is running in protected mode because protected mode is enabled and "
+        + "no password is set for the default user. In this mode connections are only accepted "
+        + "from the loopback interface. If you want to connect from external computers to Redis "
+        + "you may adopt one of the following solutions: 1) Just disable protected mode sending "
+        + "the command 'CONFIG SET protected-mode no' from the loopback interface by connecting "
+        + "to Redis from the same host the server is running, however MAKE SURE Redis is not "
+        + "publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change "
+        + "permanent. 2) Alternatively you can just disable the protected mode by editing the "
+        + "Redis configuration file, and setting the protected mode option to 'no', and then "
+        + "restarting the server. 3) If you started the server manually just for testing, restart "
+        + "it with the '--protected-mode no' option. 4) Setup a an authentication password for "
+        + "the default user. NOTE: You only need to do one of the above things in order for the "
+        + "server to start accepting connections from the outside.\r\n").utf8)
 
     func forget(_ s: ClientSession) {
         unsubscribeAll(s)

@@ -510,9 +510,13 @@ class Sentinel(ManagedProcess):
         options.update(kwargs)
         return redis.Redis(**options)
 
+    def connect(self, timeout: float = 5.0) -> "Conn":
+        """A new raw RESP connection to the sentinel's port, not authenticated."""
+        return Conn(self.port, timeout=timeout)
+
     def conn(self, protocol: int = 2) -> "Conn":
         """A new raw RESP connection (authenticated if the sentinel has a password)."""
-        conn = Conn(self.port)
+        conn = self.connect()
         if protocol == 3 or self.password:
             args = ["HELLO", str(protocol)]
             if self.password:

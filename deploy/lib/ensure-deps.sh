@@ -4,6 +4,8 @@
 #
 #   ensure_swift                     put /opt/swift/usr/bin on PATH if swift is not found
 #   ensure_redis                     redis-server, redis-sentinel, redis-cli (Debian packages)
+#   ensure_netns_tools               iproute2's `ip`, for the network-namespace tests (as root only:
+#                                    elsewhere those tests skip and nothing is installed)
 #   ensure_python_test_deps VENV     sets WARDEN_PYTHON to a python3 with redis>=5 and pytest,
 #                                    creating a virtualenv at VENV if the system one lacks them
 #
@@ -67,6 +69,13 @@ ensure_redis() {
         return 0
     fi
     apt_install redis-server redis-sentinel redis-tools
+}
+
+ensure_netns_tools() {
+    if [ "$(id -u)" -ne 0 ] || command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ]; then
+        return 0
+    fi
+    apt_install iproute2
 }
 
 # True if the given python can import redis-py 5 or later (RESP3) and pytest.
