@@ -104,21 +104,25 @@ extension Sentinel {
         return (counts, winner, known)
     }
 
-    /// True when the votes already known for `epoch` leave nobody able to reach
-    /// a majority: the election is lost for everyone and can be retried at once.
+    /// True when the votes known for `epoch`, plus those the peers we can still
+    /// reach may yet cast, leave nobody able to reach a majority: the election is
+    /// lost and is retried soon in a new epoch (see failoverWaitStart). A peer whose
+    /// link is down is counted as not voting in time; if it votes for another
+    /// candidate after all, that candidate's failover and ours are ordered by their
+    /// config epochs, as any two competing failovers are. Safety does not depend on
+    /// this guess (votes are per epoch); only how soon a split is retried does.
     func electionIsSplit(_ m: Master, epoch: UInt64) -> Bool {
-        let (counts, _, known) = tallyVotes(m, epoch: epoch, castOwnVote: false)
-        let myVote = m.leaderEpoch == epoch ? m.leader : nil
+        let (counts, _, _) = tallyVotes(m, epoch: epoch, castOwnVote: false)
         var all = counts
-        var knownAll = known
-        if let myVote {
+        if m.leaderEpoch == epoch, let myVote = m.leader {
             all[myVote, default: 0] += 1
-            knownAll += 1
         }
+        let pending = m.sentinels.filter { s in
+            !(s.leader != nil && s.leaderEpoch == epoch) && !s.linkDisconnected
+        }.count
         let voters = m.sentinels.count + 1
         let needed = max(voters / 2 + 1, m.quorum)
-        let unknown = voters - knownAll
-        return (all.values.max() ?? 0) + unknown < needed
+        return (all.values.max() ?? 0) + pending < needed
     }
 
 }
