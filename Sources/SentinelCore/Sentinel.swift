@@ -355,7 +355,7 @@ public final class Sentinel {
         let m = ri.owningMaster
         let masterAddr = currentMasterAddress(m)
         let hello = Hello(
-            sentinelAddress: Address(ip, settings.announcePort != 0 ? settings.announcePort : settings.port),
+            sentinelAddress: Address(ip, settings.helloPort),
             runID: myID, currentEpoch: currentEpoch, masterName: m.name,
             masterAddress: masterAddr, masterConfigEpoch: m.configEpoch)
         return send(ri, [mapped(ri, "PUBLISH"), helloChannel, hello.payload], expect: .publishHello)
