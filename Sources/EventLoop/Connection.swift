@@ -49,8 +49,8 @@ public final class Connection: EventSource {
     /// True from connect completion (or accept), and the TLS handshake if any, until the
     /// connection is closed.
     public var isConnected: Bool { state == .connected }
-    /// True for a TLS connection (also while its handshake runs).
-    public var isTLS: Bool { tls != nil }
+    /// True for a TLS connection, from its creation on (also after it closed).
+    public let isTLS: Bool
     /// Bytes queued and not yet taken by the kernel.
     public var pendingOutputBytes: Int { output.count - outputOffset }
 
@@ -91,6 +91,7 @@ public final class Connection: EventSource {
         self.loop = loop
         self.id = id
         self.tls = tls
+        self.isTLS = tls != nil
         self.state = tls == nil ? .connected : .handshaking
     }
 
@@ -100,6 +101,7 @@ public final class Connection: EventSource {
         self.loop = loop
         self.id = id
         self.clientContext = tls
+        self.isTLS = tls != nil
         self.state = .connecting
     }
 

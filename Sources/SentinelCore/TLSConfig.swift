@@ -233,3 +233,26 @@ extension SentinelConfig {
     /// The port INFO reports as tcp_port: `port`, or the TLS port when there is no plain one.
     public var reportedPort: Int { port != 0 ? port : tls.port }
 }
+
+extension Sentinel {
+    /// Replaces the `tls-*` settings (the daemon has already built contexts from them) and
+    /// persists them. When `tls-replication` changes, every link is closed, so the next
+    /// tick reconnects them with or without TLS; when the announced port changes, hellos
+    /// go out at once.
+    public func updateTLS(_ tls: TLSConfig, now: Millis) -> [Effect] {
+        self.now = now
+        let relink = tls.replication != settings.tls.replication
+        let oldHelloPort = settings.helloPort
+        settings.tls = tls
+        for m in masters {
+            if relink {
+                closeLinks(m)
+                m.replicas.forEach(closeLinks)
+                m.sentinels.forEach(closeLinks)
+            }
+            if settings.helloPort != oldHelloPort { forceHelloUpdate(m) }
+        }
+        out.append(.persist)
+        return takeEffects()
+    }
+}
