@@ -116,6 +116,29 @@ def test_tls_auth_clients(make_tls_sentinel: Callable[..., TLSSentinel], files: 
     assert tls_ping(sentinel.port, stranger) == (auth_clients == "no")
 
 
+def test_tls_protocols(make_tls_sentinel: Callable[..., TLSSentinel], files: TLSFiles) -> None:
+    sentinel = make_tls_sentinel(extra=["tls-protocols TLSv1.2"])
+
+    def context(version: ssl.TLSVersion) -> ssl.SSLContext:
+        ctx = files.context()
+        ctx.minimum_version = ctx.maximum_version = version
+        return ctx
+
+    assert tls_ping(sentinel.port, context(ssl.TLSVersion.TLSv1_2))
+    assert not tls_ping(sentinel.port, context(ssl.TLSVersion.TLSv1_3))
+    with TLSConn(sentinel.port, files.context()) as conn:
+        assert conn.sock.version() == "TLSv1.2"
+
+
+def test_encrypted_key_with_its_password(make_tls_sentinel: Callable[..., TLSSentinel], files: TLSFiles) -> None:
+    encrypted = files.key.with_name(f"encrypted-{free_port()}.key")
+    subprocess.run(["openssl", "pkey", "-in", str(files.key), "-aes256", "-passout", "pass:key pass",
+                    "-out", str(encrypted)], check=True, capture_output=True, timeout=30)
+    sentinel = make_tls_sentinel(extra=[f"tls-key-file {encrypted}", 'tls-key-file-pass "key pass"'])
+    assert tls_ping(sentinel.port, files.context())
+    assert "key pass" not in sentinel.log(200)
+
+
 def test_untrusted_server_certificate_is_refused_by_the_client(
         make_tls_sentinel: Callable[..., TLSSentinel], files: TLSFiles, other_files: TLSFiles) -> None:
     sentinel = make_tls_sentinel()

@@ -63,10 +63,12 @@ def _openssl(directory: Path, *args: str) -> None:
         raise RuntimeError(f"openssl {' '.join(args)} failed:\n{result.stderr}")
 
 
-def make_certificates(directory: Path, name: str = "ca") -> TLSFiles:
-    """A new CA `name` in `directory` with a server and a client certificate (EC P-256)."""
+def make_certificates(directory: Path, name: str = "ca", rsa: bool = False) -> TLSFiles:
+    """A new CA `name` in `directory` with a server and a client certificate (EC P-256 keys,
+    or RSA 2048 with `rsa`)."""
     directory.mkdir(parents=True, exist_ok=True)
-    key_options = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    key_options = (["-newkey", "rsa:2048", "-nodes"] if rsa
+                   else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"])
     _openssl(directory, "req", "-x509", *key_options, "-keyout", f"{name}.key", "-out", f"{name}.crt",
              "-days", "3", "-subj", f"/CN=Warden integration test {name}")
     for leaf in ("server", "client"):
