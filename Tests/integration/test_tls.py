@@ -214,11 +214,7 @@ def test_tls_only_topology_fails_over(resources: Resources, files: TLSFiles) -> 
     topo = resources.add(TLSTopology(files, down_after_ms=1000, failover_timeout_ms=3000))
     topo.start()
     topo.wait_discovered(timeout=30)
-    wait_until(
-        lambda: all(r["flags"] == "slave" for s in topo.sentinels for r in s.replicas())
-        and all(p["flags"] == "sentinel" for s in topo.sentinels for p in s.sentinels()),
-        15, message=lambda: "every sentinel linked to every replica and peer:\n" + topo.views(),
-    )
+    topo.wait_linked(timeout=15)
     # Peers found each other through hellos announcing their TLS ports.
     for sentinel in topo.sentinels:
         ports = sorted(int(p["port"]) for p in sentinel.sentinels())

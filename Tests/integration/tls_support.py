@@ -17,9 +17,7 @@ from typing import Any, Iterable, Optional
 
 import redis
 
-from harness import (
-    HOST, Conn, ConnectionClosed, Error, Monitor, RedisServer, Sentinel, Topology, wait_until,
-)
+from harness import HOST, Conn, Error, Monitor, RedisServer, Sentinel, Topology, ping
 
 
 @dataclass(frozen=True)
@@ -98,14 +96,7 @@ class TLSConn(Conn):
 
 def tls_ping(port: int, context: ssl.SSLContext, accept_noauth: bool = False) -> bool:
     """True if the TLS port answers PING with PONG (or NOAUTH, if accepted)."""
-    try:
-        with TLSConn(port, context, timeout=1.0) as conn:
-            reply = conn.call("PING")
-    except (OSError, ConnectionClosed, ValueError):
-        return False
-    if accept_noauth and isinstance(reply, Error) and reply.startswith("NOAUTH"):
-        return True
-    return reply == "PONG"
+    return ping(port, accept_noauth, connect=lambda: TLSConn(port, context, timeout=1.0))
 
 
 class TLSRedisServer(RedisServer):
@@ -154,19 +145,10 @@ class TLSSentinel(Sentinel):
     def context(self) -> ssl.SSLContext:
         return self.files.context(ca=self.trusted_ca)
 
-    def prepare(self) -> None:
-        if self._written_port == self.port and self.conf_path.exists():
-            return
-        lines = [f"port {self.plain_port or 0}", f"tls-port {self.port}", f"bind {HOST}",
-                 f"logfile {self.log_path()}", *self.files.server_lines(),
-                 f"tls-replication {'yes' if self.replication else 'no'}"]
-        for master in self.masters:
-            lines += master.lines()
-        text = "\n".join(lines + self.extra) + "\n"
-        if self.body:
-            text += self.body if self.body.endswith("\n") else self.body + "\n"
-        self.conf_path.write_text(text)
-        self._written_port = self.port
+    def header_lines(self) -> list[str]:
+        return [f"port {self.plain_port or 0}", f"tls-port {self.port}", f"bind {HOST}",
+                f"logfile {self.log_path()}", *self.files.server_lines(),
+                f"tls-replication {'yes' if self.replication else 'no'}"]
 
     def is_ready(self) -> bool:
         return tls_ping(self.port, self.context(), accept_noauth=True)
@@ -195,20 +177,8 @@ class TLSTopology(Topology):
         super().__init__(**kwargs)
         self.files = files
 
-    def start(self) -> "TLSTopology":
-        self.master = TLSRedisServer(self.files)
-        self.master.start()
-        for _ in range(self.n_replicas):
-            replica = TLSRedisServer(self.files, replicaof=self.master.port)
-            self.replicas.append(replica)
-            replica.start()
-        wait_until(
-            lambda: self.master.info("replication").get("connected_slaves") == self.n_replicas
-            and all(r.info("replication").get("master_link_status") == "up" for r in self.replicas),
-            15, message=f"{self.n_replicas} replicas in sync with the master over TLS",
-        )
-        for _ in range(self.n_sentinels):
-            sentinel = TLSSentinel(self.files, masters=[self.monitor()], extra=self.extra, binary=self.binary)
-            self.sentinels.append(sentinel)
-            sentinel.start()
-        return self
+    def new_redis(self, replicaof: Optional[int] = None) -> RedisServer:
+        return TLSRedisServer(self.files, replicaof=replicaof)
+
+    def new_sentinel(self) -> Sentinel:
+        return TLSSentinel(self.files, masters=[self.monitor()], extra=self.extra, binary=self.binary)
