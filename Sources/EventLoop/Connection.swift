@@ -12,10 +12,11 @@ import Glibc
 /// `write`/`flush`/`close` call that caused it: it runs when the current callback returns.
 /// Every callback is released after `onClose`, which breaks reference cycles through them.
 ///
-/// TLS sits between the queue and the socket: `receive` and `transmit` are the only places
-/// bytes come from or go to the descriptor, and each is plain `recv`/`send` unless the
-/// connection has a `TLSSession`. The handshake runs first, driven by epoll readiness like
-/// everything else; until it completes, writes are queued and nothing is read for `onRead`.
+/// TLS sits between the queue and the socket. Output reaches the descriptor only through
+/// `transmit`, which is plain `send` unless the connection has a `TLSSession`; input comes
+/// from `readAvailable` (plain `recv`) or `readTLS`. The handshake runs first, stepped on
+/// epoll readiness like everything else; until it completes, writes are queued and
+/// nothing is read for `onRead`.
 public final class Connection: EventSource {
     /// Lifecycle: connecting (outgoing only) -> handshaking (TLS only) -> connected -> closed;
     /// never back.

@@ -158,7 +158,13 @@ public struct TLSConfig: Equatable, Sendable {
     /// is refused (nothing is changed then), or nil.
     public mutating func set(_ parameter: Parameter, to text: String) -> String? {
         func string() -> String? { text.isEmpty ? nil : text }
-        func bool() -> Bool? { ConfigParser.parseYesNo(text) }
+        func bool() -> Bool? {
+            switch text.lowercased() {
+            case "yes": return true
+            case "no": return false
+            default: return nil
+            }
+        }
         func integer(_ range: ClosedRange<Int>) -> Result<Int, Refusal> {
             guard let value = Int(text) else { return .failure(Refusal("argument couldn't be parsed into an integer")) }
             guard range.contains(value) else {
