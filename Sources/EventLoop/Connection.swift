@@ -353,7 +353,7 @@ public final class Connection: EventSource {
                 outputOffset += sent
             } else if code == EINTR {
                 continue
-            } else if code == EAGAIN || code == EWOULDBLOCK {
+            } else if sent == 0 || code == EAGAIN || code == EWOULDBLOCK {
                 if outputOffset * 2 >= output.count {
                     output.removeSubrange(0..<outputOffset)
                     outputOffset = 0
@@ -400,15 +400,14 @@ public final class Connection: EventSource {
     private var transmitFailure: CloseReason?
 
     /// Offers `count` bytes (> 0) to the socket: `send(2)`, or TLS when the connection has a
-    /// session. Returns the bytes taken (> 0), or 0 and what stopped it: EAGAIN (retry when
-    /// the socket allows; for TLS the same bytes, possibly more, must be offered first),
-    /// EINTR (retry now), or another errno (fatal; `transmitFailure` may say more).
+    /// session. Returns the bytes taken (> 0); 0, or -1 with EAGAIN: retry when the socket
+    /// allows (for TLS the same bytes, possibly more, must be offered first); -1 with EINTR:
+    /// retry now; -1 with another errno: fatal (`transmitFailure` may say more).
     @inline(__always)
     private func transmit(_ base: UnsafeRawPointer, _ count: Int) -> (Int, Int32) {
         if let tls { return transmitTLS(tls, base, count) }
         let sent = cs_send(fd, base, count)
-        if sent > 0 { return (sent, 0) }
-        return (0, sent == 0 ? EAGAIN : errno)
+        return (sent, sent < 0 ? errno : 0)
     }
 
     private func transmitTLS(_ tls: TLSSession, _ base: UnsafeRawPointer, _ count: Int) -> (Int, Int32) {
@@ -427,13 +426,13 @@ public final class Connection: EventSource {
             return (0, EAGAIN)
         case CT_SYSCALL:
             let code = errno
-            return (0, code == EAGAIN || code == EWOULDBLOCK || code == 0 ? EPIPE : code)
+            return (-1, code == EAGAIN || code == EWOULDBLOCK || code == 0 ? EPIPE : code)
         case CT_CLOSED:
             transmitFailure = .closedByPeer
-            return (0, EPIPE)
+            return (-1, EPIPE)
         default:
             transmitFailure = .tlsFailed(lastTLSError())
-            return (0, EPROTO)
+            return (-1, EPROTO)
         }
     }
 

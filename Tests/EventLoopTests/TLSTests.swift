@@ -273,6 +273,23 @@ final class TLSTests: XCTestCase {
         XCTAssertEqual(outcome.reason, .closedByPeer)
     }
 
+    func testWritingToAPeerThatLeftEndsTheConnection() throws {
+        let context = try serverContext(certs.first)
+        let listener = try runner.sync {
+            try self.loop.listen(host: "127.0.0.1", port: 0, tls: TLSServerSettings(context: context, clientAuth: .none)) { c in
+                // Gone as soon as the handshake is done, without reading anything.
+                c.onConnect = { c.close() }
+            }
+        }
+        let payload = [UInt8](repeating: 0x42, count: 8 << 20)
+        let outcome = try runClient(port: listener.port,
+                                    context: clientContext(trusting: certs.first, identity: certs.first),
+                                    payload: payload)
+        XCTAssertTrue(outcome.connected)
+        XCTAssertEqual(outcome.received, [])
+        XCTAssertNotEqual(outcome.reason, .closedLocally, "\(String(describing: outcome.reason))")
+    }
+
     // MARK: Reload
 
     func testReplacedContextServesNewConnectionsOnly() throws {
