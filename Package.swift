@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Warden: a redis-sentinel compatible failover manager.
-// No package dependencies: the toolchain only (see docs/architecture.md).
+// No package dependencies: the toolchain only, and the system OpenSSL for TLS
+// (see docs/architecture.md).
 let package = Package(
     name: "Warden",
     products: [
@@ -11,6 +12,8 @@ let package = Package(
     targets: [
         // Syscalls Glibc does not export (epoll, eventfd, accept4).
         .target(name: "CSystem"),
+        // TLS through the system OpenSSL (libssl-dev): contexts, non-blocking sessions.
+        .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // RESP2/RESP3 values, incremental parser with limits, encoder. Pure.
         .target(name: "RESP"),
         // SHA-256, HMAC-SHA256, constant-time comparison and `Secret`. Pure.
@@ -20,8 +23,8 @@ let package = Package(
         // sentinel.conf and the command line: parsing (file:line errors) and the
         // comment-preserving rewrite, into and out of SentinelCore's config model. Pure.
         .target(name: "Configuration", dependencies: ["SentinelCore", "RESP", "WardenCrypto"]),
-        // One reactor thread on epoll: sockets, timers, buffered writes.
-        .target(name: "EventLoop", dependencies: ["CSystem"]),
+        // One reactor thread on epoll: sockets, timers, buffered writes, TLS.
+        .target(name: "EventLoop", dependencies: ["CSystem", "COpenSSL"]),
         // Seeded, deterministic world of sentinels, fake Redis nodes, network and faults.
         .target(name: "Simulation", dependencies: ["SentinelCore", "RESP"]),
         // The daemon: drives SentinelCore with real sockets, serves clients, persists.

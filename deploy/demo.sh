@@ -147,6 +147,7 @@ build_warden() {
         return
     fi
     ensure_swift
+    ensure_build_deps
     say "building warden (swift build -c release)"
     swift build -c release
     WARDEN_BIN="$(swift build -c release --show-bin-path)/warden"

@@ -225,7 +225,9 @@ public enum ConfigParser {
         case "maxclients":
             config.maxclients = Int(try integer(single(args), in: 1...Int64(UInt32.max)))
         default:
-            if ignoredSingleValueDirectives.contains(name) || name.hasPrefix("tls-") {
+            if let parameter = TLSConfig.Parameter(rawValue: name) {
+                if let reason = config.tls.set(parameter, to: try single(args)) { throw Failure(reason) }
+            } else if ignoredSingleValueDirectives.contains(name) {
                 _ = try single(args)
             } else if ignoredMultiValueDirectives.contains(name) {
                 guard !args.isEmpty else { throw Failure("wrong number of arguments") }

@@ -1,3 +1,4 @@
+import COpenSSL
 import CSystem
 import Glibc
 
@@ -11,11 +12,19 @@ import Glibc
 /// exactly once, after the descriptor is already closed, and never from inside the
 /// `write`/`flush`/`close` call that caused it: it runs when the current callback returns.
 /// Every callback is released after `onClose`, which breaks reference cycles through them.
+///
+/// TLS sits between the queue and the socket. Output reaches the descriptor only through
+/// `sendFront`, which is plain `send`/`sendmsg` unless the connection has a `TLSSession`;
+/// input comes from `readAvailable` (plain `recv`) or `readTLS`. The handshake runs first,
+/// stepped on epoll readiness like everything else; until it completes, writes are queued
+/// and nothing is read for `onRead`.
 public final class Connection: EventSource {
-    /// Lifecycle: connecting (outgoing only) -> connected -> closed; never back.
-    enum State { case connecting, connected, closed }
+    /// Lifecycle: connecting (outgoing only) -> handshaking (TLS only) -> connected -> closed;
+    /// never back.
+    enum State { case connecting, handshaking, connected, closed }
 
-    /// Called once when an outgoing connect completes.
+    /// Called once when an outgoing connect completes (after the TLS handshake, for TLS), and
+    /// when the handshake of an accepted TLS connection completes.
     public var onConnect: (() -> Void)?
     /// Bytes read; the buffer is only valid during the call.
     public var onRead: ((UnsafeRawBufferPointer) -> Void)?
@@ -42,8 +51,11 @@ public final class Connection: EventSource {
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// True from connect completion (or accept) until the connection is closed.
+    /// True from connect completion (or accept), and the TLS handshake if any, until the
+    /// connection is closed.
     public var isConnected: Bool { state == .connected }
+    /// True for a TLS connection, from its creation on (also after it closed).
+    public let isTLS: Bool
     /// Bytes queued and not yet taken by the kernel.
     public var pendingOutputBytes: Int { output.count }
 
@@ -66,25 +78,38 @@ public final class Connection: EventSource {
     private var awaitingWritable = false
     private var inFlushQueue = false
     private var closingAfterWriting = false
-    private var connectTimer: TimerID?
+    /// The connect (outgoing) and handshake (TLS) deadline.
+    private var deadlineTimer: TimerID?
+    /// The TLS session; nil for plain TCP.
+    private var tls: TLSSession?
+    /// Outgoing TLS: the context the session is made from once TCP connects.
+    private var clientContext: TLSContext?
+    /// Set while a read stopped for fairness is due again (OpenSSL holds decrypted bytes
+    /// that epoll cannot report).
+    private var deferredRead: TimerID?
     /// Set by tearDown until `onClose` has been delivered.
     private var pendingCloseReason: CloseReason?
 
-    init(accepted fd: Int32, remoteHost: String, remotePort: Int, localPort: Int, loop: EventLoop, id: UInt64) {
+    init(accepted fd: Int32, remoteHost: String, remotePort: Int, localPort: Int, loop: EventLoop, id: UInt64,
+         tls: TLSSession? = nil) {
         self.fd = fd
         self.remoteHost = remoteHost
         self.remotePort = remotePort
         self.localPort = localPort
         self.loop = loop
         self.id = id
-        self.state = .connected
+        self.tls = tls
+        self.isTLS = tls != nil
+        self.state = tls == nil ? .connected : .handshaking
     }
 
-    init(outgoingTo host: String, port: Int, loop: EventLoop, id: UInt64) {
+    init(outgoingTo host: String, port: Int, loop: EventLoop, id: UInt64, tls: TLSContext? = nil) {
         self.remoteHost = host
         self.remotePort = port
         self.loop = loop
         self.id = id
+        self.clientContext = tls
+        self.isTLS = tls != nil
         self.state = .connecting
     }
 
@@ -135,16 +160,17 @@ public final class Connection: EventSource {
     }
 
     /// Stops reading, sends what is queued, then closes with `.closedLocally`. Later writes are
-    /// ignored. A connection that is still connecting is closed at once.
+    /// ignored. A connection that is still connecting is closed at once; one in its TLS
+    /// handshake finishes it first, then sends.
     public func closeAfterWriting() {
         guard state != .closed, !closingAfterWriting else { return }
-        guard state == .connected, pendingOutputBytes > 0 else {
+        guard state == .connected || state == .handshaking, pendingOutputBytes > 0 else {
             tearDown(.closedLocally)
             return
         }
         closingAfterWriting = true
         updateRegisteredEvents()
-        if !awaitingWritable && !inFlushQueue {
+        if state == .connected && !awaitingWritable && !inFlushQueue {
             inFlushQueue = true
             loop.enqueueFlush(self)
         }
@@ -152,17 +178,21 @@ public final class Connection: EventSource {
 
     // MARK: Loop plumbing
 
-    /// Adds an accepted connection to epoll. On failure the descriptor is closed and
-    /// the connection is dropped silently (nobody has seen it yet).
-    func registerAccepted() -> Bool {
+    /// Adds an accepted connection to epoll (a TLS one waits for the client's hello, within
+    /// `handshakeTimeoutMs`). On failure the descriptor is closed and the connection is
+    /// dropped silently (nobody has seen it yet).
+    func registerAccepted(handshakeTimeoutMs: Int64 = 0) -> Bool {
         registeredEvents = CS_EPOLLIN
+        tls?.handshakeEvents = CS_EPOLLIN
         guard loop.register(self, fd: fd, events: registeredEvents, token: id) else {
             Glibc.close(fd)
             fd = -1
+            tls = nil
             state = .closed
             return false
         }
         isRegistered = true
+        if tls != nil { armDeadline(afterMs: handshakeTimeoutMs) }
         return true
     }
 
@@ -180,12 +210,16 @@ public final class Connection: EventSource {
             return
         }
         isRegistered = true
-        if timeoutMs > 0 {
-            connectTimer = loop.schedule(afterMs: timeoutMs) { [weak self] in
-                guard let self, self.state == .connecting else { return }
-                self.connectTimer = nil
-                self.tearDown(.timeout)
-            }
+        armDeadline(afterMs: timeoutMs)
+    }
+
+    /// Closes with `.timeout` unless connected (TCP and TLS) within `afterMs` (0 = never).
+    private func armDeadline(afterMs: Int64) {
+        guard afterMs > 0 else { return }
+        deadlineTimer = loop.schedule(afterMs: afterMs) { [weak self] in
+            guard let self, self.state == .connecting || self.state == .handshaking else { return }
+            self.deadlineTimer = nil
+            self.tearDown(.timeout)
         }
     }
 
@@ -193,7 +227,13 @@ public final class Connection: EventSource {
         switch state {
         case .connecting:
             completeConnect(events)
+        case .handshaking:
+            continueHandshake()
         case .connected:
+            if let tls {
+                handleTLSEvents(events, tls)
+                return
+            }
             if !closingAfterWriting && events & (CS_EPOLLIN | CS_EPOLLHUP | CS_EPOLLERR) != 0 {
                 readAvailable()
             }
@@ -228,11 +268,22 @@ public final class Connection: EventSource {
     /// Closes the descriptor at once (after removing it from epoll) and queues `onClose`.
     func tearDown(_ reason: CloseReason) {
         guard state != .closed else { return }
+        let wasConnected = state == .connected
         state = .closed
-        if let timer = connectTimer {
+        if let timer = deadlineTimer {
             loop.cancel(timer)
-            connectTimer = nil
+            deadlineTimer = nil
         }
+        if let timer = deferredRead {
+            loop.cancel(timer)
+            deferredRead = nil
+        }
+        if let session = tls {
+            // A courtesy close_notify on our own close; never waited for.
+            if wasConnected && reason == .closedLocally && fd >= 0 { ct_shutdown(session.ssl) }
+            tls = nil
+        }
+        clientContext = nil
         if fd >= 0 {
             if isRegistered { loop.deregister(fd: fd, token: id) }
             Glibc.close(fd)
@@ -257,10 +308,29 @@ public final class Connection: EventSource {
             if events & (CS_EPOLLHUP | CS_EPOLLERR) != 0 { tearDown(.closedByPeer) }
             return
         }
+        if let context = clientContext {
+            // TCP is up; the deadline keeps running until the handshake is done too.
+            clientContext = nil
+            do {
+                tls = try TLSSession(context: context, fd: fd, server: false, clientAuth: .required)
+            } catch {
+                tearDown(.tlsFailed(error.message))
+                return
+            }
+            state = .handshaking
+            continueHandshake()
+            return
+        }
+        becomeConnected()
+    }
+
+    /// TCP (and TLS) established: cancel the deadline, start reading, call `onConnect`, and
+    /// send what was queued meanwhile.
+    private func becomeConnected() {
         state = .connected
-        if let timer = connectTimer {
+        if let timer = deadlineTimer {
             loop.cancel(timer)
-            connectTimer = nil
+            deadlineTimer = nil
         }
         updateRegisteredEvents()
         let callback = onConnect
@@ -306,7 +376,8 @@ public final class Connection: EventSource {
                 setAwaitingWritable(true)
                 return
             } else {
-                tearDown(.error(code))
+                tearDown(transmitFailure ?? .error(code))
+                transmitFailure = nil
                 return
             }
         }
@@ -324,9 +395,17 @@ public final class Connection: EventSource {
     }
 
     /// The one place where output goes to the socket: one send of the first chunks of the
-    /// queue (up to `CS_SENDV_MAX` of them). Returns the bytes the kernel took, or -1 and errno.
+    /// queue (up to `CS_SENDV_MAX` of them), or for TLS one `SSL_write` of the first chunk.
+    /// Returns the bytes taken, or -1 / 0 and errno (see `transmitTLS`).
     private func sendFront() -> (sent: Int, code: Int32) {
-        withUnsafeTemporaryAllocation(of: iovec.self, capacity: Int(CS_SENDV_MAX)) { vectors in
+        if let tls {
+            var result: (Int, Int32) = (0, EAGAIN)
+            output.forEachRegion(maxRegions: 1) { region in
+                result = transmitTLS(tls, region.baseAddress!, region.count)
+            }
+            return result
+        }
+        return withUnsafeTemporaryAllocation(of: iovec.self, capacity: Int(CS_SENDV_MAX)) { vectors in
             var used = 0
             output.forEachRegion(maxRegions: vectors.count) { region in
                 vectors[used] = iovec(iov_base: UnsafeMutableRawPointer(mutating: region.baseAddress),
@@ -347,9 +426,158 @@ public final class Connection: EventSource {
     }
 
     private func updateRegisteredEvents() {
-        let wanted = (closingAfterWriting ? 0 : CS_EPOLLIN) | (awaitingWritable ? CS_EPOLLOUT : 0)
+        let wanted: UInt32
+        if let tls {
+            wanted = tlsEvents(tls)
+        } else {
+            wanted = (closingAfterWriting ? 0 : CS_EPOLLIN) | (awaitingWritable ? CS_EPOLLOUT : 0)
+        }
         guard isRegistered, wanted != registeredEvents else { return }
         registeredEvents = wanted
         loop.modify(fd: fd, events: wanted, token: id)
+    }
+
+    // MARK: TLS output
+
+    /// Why the last `transmitTLS` failed, when it is not an errno.
+    private var transmitFailure: CloseReason?
+
+    /// Offers `count` bytes (> 0) to the TLS session. Returns the bytes taken (> 0); 0 and
+    /// EAGAIN: retry when the socket allows, with the same bytes first (possibly more after
+    /// them); -1 and an errno: fatal (`transmitFailure` may say more).
+    private func transmitTLS(_ tls: TLSSession, _ base: UnsafeRawPointer, _ count: Int) -> (Int, Int32) {
+        var status: Int32 = CT_OK
+        let errorText = loop.tlsErrorBuffer
+        let sent = ct_write(tls.ssl, base, count, &status, errorText.baseAddress, errorText.count)
+        let wantsRead = status == CT_WANT_READ
+        if wantsRead != tls.writeWantsRead {
+            tls.writeWantsRead = wantsRead
+            updateRegisteredEvents()
+        }
+        switch status {
+        case CT_OK:
+            return (sent, 0)
+        case CT_WANT_READ, CT_WANT_WRITE:
+            return (0, EAGAIN)
+        case CT_SYSCALL:
+            let code = errno
+            return (-1, code == EAGAIN || code == EWOULDBLOCK || code == 0 ? EPIPE : code)
+        case CT_CLOSED:
+            transmitFailure = .closedByPeer
+            return (-1, EPIPE)
+        default:
+            transmitFailure = .tlsFailed(lastTLSError())
+            return (-1, EPROTO)
+        }
+    }
+
+    // MARK: TLS
+
+    private func lastTLSError() -> String {
+        let text = loop.tlsErrorBuffer
+        return String(decoding: UnsafeRawBufferPointer(start: text.baseAddress, count: strlen(text.baseAddress!)),
+                      as: UTF8.self)
+    }
+
+    /// The epoll interest of a TLS connection: the handshake's wait while it runs; then
+    /// reading (unless closing after writing) and writing when output waits for the socket,
+    /// each crossed over when OpenSSL needs the other direction first.
+    private func tlsEvents(_ tls: TLSSession) -> UInt32 {
+        if state == .handshaking { return tls.handshakeEvents }
+        var events: UInt32 = 0
+        if !closingAfterWriting || tls.writeWantsRead { events |= CS_EPOLLIN }
+        if (awaitingWritable && !tls.writeWantsRead) || tls.readWantsWrite { events |= CS_EPOLLOUT }
+        return events
+    }
+
+    /// One step of the handshake; on completion the connection becomes connected.
+    private func continueHandshake() {
+        guard let tls else { return }
+        let errorText = loop.tlsErrorBuffer
+        switch ct_handshake(tls.ssl, errorText.baseAddress, errorText.count) {
+        case CT_OK:
+            becomeConnected()
+            // Application data that arrived with the last handshake flight may already sit
+            // inside OpenSSL, where epoll cannot see it.
+            if state == .connected && !closingAfterWriting && ct_has_pending(tls.ssl) != 0 { scheduleDeferredRead() }
+        case CT_WANT_READ:
+            tls.handshakeEvents = CS_EPOLLIN
+            updateRegisteredEvents()
+        case CT_WANT_WRITE:
+            tls.handshakeEvents = CS_EPOLLOUT
+            updateRegisteredEvents()
+        case CT_CLOSED:
+            tearDown(.closedByPeer)
+        case CT_SYSCALL:
+            let code = errno
+            tearDown(code != 0 ? .error(code) : .closedByPeer)
+        default:
+            tearDown(.tlsFailed(lastTLSError()))
+        }
+    }
+
+    private func handleTLSEvents(_ events: UInt32, _ tls: TLSSession) {
+        let readable = events & (CS_EPOLLIN | CS_EPOLLHUP | CS_EPOLLERR) != 0
+        let writable = events & CS_EPOLLOUT != 0
+        if readable && tls.writeWantsRead {
+            sendQueued()
+        }
+        if state == .connected && !closingAfterWriting && (readable || (writable && tls.readWantsWrite)) {
+            readTLS(tls)
+        }
+        if state == .connected && writable && awaitingWritable && !tls.writeWantsRead {
+            sendQueued()
+        }
+        if state == .connected && closingAfterWriting && events & (CS_EPOLLHUP | CS_EPOLLERR) != 0 {
+            let code = cs_socket_error(fd)
+            tearDown(code != 0 ? .error(code) : .closedByPeer)
+        }
+    }
+
+    /// Reads decrypted bytes until OpenSSL wants more from the socket, or `maxReadsPerEvent`
+    /// buffers were delivered. What OpenSSL already holds is read on a 0 ms timer, since
+    /// epoll only reports the socket.
+    private func readTLS(_ tls: TLSSession) {
+        let buffer = loop.readBuffer
+        let errorText = loop.tlsErrorBuffer
+        for _ in 0..<EventLoop.maxReadsPerEvent {
+            var status: Int32 = CT_OK
+            let count = ct_read(tls.ssl, buffer.baseAddress, buffer.count, &status, errorText.baseAddress, errorText.count)
+            if tls.readWantsWrite != (status == CT_WANT_WRITE) {
+                tls.readWantsWrite = status == CT_WANT_WRITE
+                updateRegisteredEvents()
+            }
+            if count > 0 {
+                onRead?(UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
+                guard state == .connected, !closingAfterWriting else { return }
+                // Nothing buffered in OpenSSL: the rest, if any, is in the socket and epoll says so.
+                if ct_has_pending(tls.ssl) == 0 { return }
+                continue
+            }
+            switch status {
+            case CT_WANT_READ, CT_WANT_WRITE:
+                return
+            case CT_CLOSED:
+                tearDown(.closedByPeer)
+            case CT_SYSCALL:
+                let code = errno
+                if code == EINTR { continue }
+                if code == EAGAIN || code == EWOULDBLOCK { return }
+                tearDown(code != 0 ? .error(code) : .closedByPeer)
+            default:
+                tearDown(.tlsFailed(lastTLSError()))
+            }
+            return
+        }
+        if ct_has_pending(tls.ssl) != 0 { scheduleDeferredRead() }
+    }
+
+    private func scheduleDeferredRead() {
+        guard deferredRead == nil else { return }
+        deferredRead = loop.schedule(afterMs: 0) { [weak self] in
+            guard let self else { return }
+            self.deferredRead = nil
+            if self.state == .connected && !self.closingAfterWriting, let tls = self.tls { self.readTLS(tls) }
+        }
     }
 }

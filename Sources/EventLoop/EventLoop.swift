@@ -38,6 +38,8 @@ public final class EventLoop: @unchecked Sendable {
     private let events: UnsafeMutablePointer<cs_epoll_event>
     /// The one buffer every connection reads into; valid only during an `onRead` call.
     let readBuffer: UnsafeMutableRawBufferPointer
+    /// Where TLS calls write their failure reason (loop thread only).
+    let tlsErrorBuffer: UnsafeMutableBufferPointer<CChar>
 
     private var sources: [UInt64: any EventSource] = [:]
     private var nextSourceID: UInt64 = 1
@@ -79,6 +81,8 @@ public final class EventLoop: @unchecked Sendable {
         wakeFD = wake
         events = .allocate(capacity: Int(CS_EPOLL_MAX_BATCH))
         readBuffer = .allocate(byteCount: EventLoop.readBufferSize, alignment: 16)
+        tlsErrorBuffer = .allocate(capacity: 512)
+        tlsErrorBuffer.initialize(repeating: 0)
     }
 
     /// A loop is freed only once its listeners and connections are closed (they keep it alive).
@@ -87,6 +91,7 @@ public final class EventLoop: @unchecked Sendable {
         Glibc.close(epollFD)
         events.deallocate()
         readBuffer.deallocate()
+        tlsErrorBuffer.deallocate()
     }
 
     /// True when called on the thread currently inside `run()`.
@@ -205,8 +210,10 @@ public final class EventLoop: @unchecked Sendable {
     /// every address (IPv6 dual-stack when available, else IPv4). "::" listens on IPv6 only,
     /// so it can be combined with "0.0.0.0". SO_REUSEADDR, backlog 511. Port 0 picks a free port
     /// (see `Listener.port`). `onAccept` receives each new connection; set its callbacks there.
+    /// With `tls`, every accepted connection runs a TLS handshake before its first read (its
+    /// `onAccept` comes at once; writes wait for the handshake).
     public func listen(
-        host: String, port: Int, onAccept: @escaping (Connection) -> Void
+        host: String, port: Int, tls: TLSServerSettings? = nil, onAccept: @escaping (Connection) -> Void
     ) throws(SocketError) -> Listener {
         assertInLoop()
         guard (0...65535).contains(port) else { throw .invalidAddress("\(host):\(port)") }
@@ -222,6 +229,7 @@ public final class EventLoop: @unchecked Sendable {
         }
         let listener = Listener(loop: self, fd: fd, id: takeSourceID(), port: Int(cs_local_port(fd)),
                                 onAccept: onAccept)
+        listener.tls = tls
         guard register(listener, fd: fd, events: CS_EPOLLIN, token: listener.id) else {
             let code = errno
             Glibc.close(fd)
@@ -253,12 +261,16 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Loop thread only. Starts a non-blocking connect to an IPv4 or IPv6 literal. Later, exactly
     /// one of these happens: `onConnect` (then reads and `onClose` eventually), or `onClose`
-    /// with the failure: `.error(errno)` (ECONNREFUSED, EINVAL for a bad address, ...) or
-    /// `.timeout` when the connect has not completed within `timeoutMs` (0 = no timeout).
+    /// with the failure: `.error(errno)` (ECONNREFUSED, EINVAL for a bad address, ...),
+    /// `.tlsFailed` (the handshake failed), or `.timeout` when the connect (and the TLS
+    /// handshake) has not completed within `timeoutMs` (0 = no timeout).
     /// Bytes written before the connection completes are sent once it does.
-    public func connect(host: String, port: Int, timeoutMs: Int64) -> Connection {
+    ///
+    /// With `tls`, a TLS handshake follows the TCP connect; the server's certificate chain
+    /// must verify against the context's CAs (its name is not checked, as with hiredis).
+    public func connect(host: String, port: Int, timeoutMs: Int64, tls: TLSContext? = nil) -> Connection {
         assertInLoop()
-        let connection = Connection(outgoingTo: host, port: port, loop: self, id: takeSourceID())
+        let connection = Connection(outgoingTo: host, port: port, loop: self, id: takeSourceID(), tls: tls)
         var address = sockaddr_storage()
         var length: UInt32 = 0
         let family = cs_parse_address(host, Int32(clamping: port), &address, &length)

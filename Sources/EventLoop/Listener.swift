@@ -6,6 +6,9 @@ import Glibc
 public final class Listener: EventSource {
     /// The bound port (the one the kernel picked when listening on port 0).
     public let port: Int
+    /// TLS for connections accepted from now on; nil for plain TCP. Replacing it (new
+    /// certificates, another client policy) leaves connections already accepted as they are.
+    public var tls: TLSServerSettings?
     let id: UInt64
     private let loop: EventLoop
     private let fd: Int32
@@ -66,9 +69,19 @@ public final class Listener: EventSource {
             remotePort = cs_format_address(&address, text.baseAddress, text.count)
             return remotePort >= 0 ? String(cString: text.baseAddress!) : "?"
         }
+        var session: TLSSession?
+        if let tls {
+            do {
+                session = try TLSSession(context: tls.context, fd: client, server: true, clientAuth: tls.clientAuth)
+            } catch {
+                // Out of memory inside OpenSSL: drop this client as if accept had failed.
+                Glibc.close(client)
+                return
+            }
+        }
         let connection = Connection(accepted: client, remoteHost: remoteHost, remotePort: Int(max(remotePort, 0)),
-                                    localPort: port, loop: loop, id: loop.takeSourceID())
-        guard connection.registerAccepted() else { return }
+                                    localPort: port, loop: loop, id: loop.takeSourceID(), tls: session)
+        guard connection.registerAccepted(handshakeTimeoutMs: tls?.handshakeTimeoutMs ?? 0) else { return }
         onAccept(connection)
     }
 

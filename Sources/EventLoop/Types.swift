@@ -11,12 +11,16 @@ public enum CloseReason: Equatable, Sendable {
     case closedByPeer
     /// `close()` or `closeAfterWriting()` on this side.
     case closedLocally
-    /// An outgoing connect did not complete in time.
+    /// An outgoing connect (and its TLS handshake, if any) or the TLS handshake of an accepted
+    /// connection did not complete in time.
     case timeout
     /// The unsent output grew past `Connection.outputLimit`.
     case outputLimit
     /// A system call failed with this errno (for example ECONNREFUSED, ECONNRESET, EINVAL for a bad address).
     case error(Int32)
+    /// The TLS handshake or session failed: OpenSSL's reason ("certificate verify failed", a
+    /// protocol mismatch, a peer that does not speak TLS).
+    case tlsFailed(String)
 }
 
 /// A failure to set up a socket, thrown by `EventLoop.listen`.

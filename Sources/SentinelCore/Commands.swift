@@ -38,6 +38,7 @@ extension Sentinel {
         switch args.first?.lowercased() {
         case "sentinel": result = dispatchSentinelCommand(args, raw: raw, executable: executable)
         case "publish": result = .reply(publishCommand(args))
+        case "config": result = configSetTLS(args)
         default: result = .reply(Self.error("ERR unknown command '\(Self.clip(args.first ?? ""))'"))
         }
         switch result {

@@ -82,6 +82,8 @@ public struct SentinelConfig: Equatable, Sendable {
     public var protectedMode: Bool = false
     public var loglevel: LogLevel = .notice
     public var maxclients: Int = 10_000
+    /// The `tls-*` directives.
+    public var tls = TLSConfig()
 
     // Global sentinel directives.
     public var myid: String? = nil

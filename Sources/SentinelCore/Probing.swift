@@ -80,7 +80,7 @@ extension Sentinel {
         let m = ri.owningMaster
         let masterAddr = currentMasterAddress(m)
         let hello = Hello(
-            sentinelAddress: Address(ip, settings.announcePort != 0 ? settings.announcePort : settings.port),
+            sentinelAddress: Address(ip, settings.helloPort),
             runID: myID, currentEpoch: currentEpoch, masterName: m.name,
             masterAddress: masterAddr, masterConfigEpoch: m.configEpoch)
         return send(ri, [mapped(ri, "PUBLISH"), Timing.helloChannel, hello.payload],

@@ -13,11 +13,13 @@ enum ClientCommand: String, CaseIterable {
     case subscribe, psubscribe, unsubscribe, punsubscribe, publish, shutdown, sentinel
     /// Not a Redis command in sentinel mode, but every client may end a connection with it.
     case quit
+    /// Not in redis-sentinel 7.0: CONFIG GET/SET of the tls-* parameters (ConfigCommand.swift).
+    case config
 
     var arity: Int {
         switch self {
         case .ping, .hello, .command, .info, .unsubscribe, .punsubscribe, .shutdown, .quit: return -1
-        case .auth, .client, .acl, .subscribe, .psubscribe, .sentinel: return -2
+        case .auth, .client, .acl, .subscribe, .psubscribe, .sentinel, .config: return -2
         case .role: return 1
         case .publish: return 3
         }
@@ -114,6 +116,8 @@ extension ClientServer {
         case .quit:
             s.reply(.ok)
             s.closing = true
+        case .config:
+            configCommand(s, args)
         }
     }
 
@@ -466,7 +470,7 @@ extension ClientServer {
             ("process_id", String(getpid())),
             ("process_supervised", "no"),
             ("run_id", daemon.serverRunID),
-            ("tcp_port", String(settings.port)),
+            ("tcp_port", String(settings.reportedPort)),
             ("server_time_usec", String(now * 1000)),
             ("uptime_in_seconds", String(uptime)),
             ("uptime_in_days", String(uptime / 86400)),

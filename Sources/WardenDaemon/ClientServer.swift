@@ -55,6 +55,8 @@ final class ClientSession {
 final class ClientServer {
     unowned let daemon: Daemon
     var listeners: [Listener] = []
+    /// The `tls-port` listeners.
+    var tlsListeners: [Listener] = []
     var sessions: [UInt64: ClientSession] = [:]
     var channelSubscribers: [String: [ClientSession]] = [:]
     var patternSubscribers: [ClientSession] = []
@@ -82,8 +84,22 @@ final class ClientServer {
 
     var settings: SentinelConfig { daemon.core.settings }
 
-    func listen() throws {
-        let port = settings.port
+    /// Opens `port` (unless 0) and `tls-port` (unless 0) on every bind address.
+    func listen() throws(StartupError) {
+        guard settings.port != 0 || settings.tls.port != 0 else {
+            throw StartupError("Configured to not listen anywhere, exiting.")
+        }
+        if settings.port != 0 {
+            listeners = try openListeners(port: settings.port, tls: nil)
+        }
+        if settings.tls.port != 0 {
+            tlsListeners = try openListeners(port: settings.tls.port, tls: daemon.tls.serverSettings)
+        }
+    }
+
+    /// Listeners on `port` for every bind address; on failure none stays open.
+    func openListeners(port: Int, tls: TLSServerSettings?) throws(StartupError) -> [Listener] {
+        var opened: [Listener] = []
         let hosts = settings.bind.isEmpty ? ["0.0.0.0", "::"] : settings.bind
         for host in hosts {
             // A leading '-' (Redis: "bind -::*") marks an optional address.
@@ -91,14 +107,17 @@ final class ClientServer {
             let h = host.hasPrefix("-") ? String(host.dropFirst()) : host
             let addr = h == "*" ? "0.0.0.0" : h == "::*" ? "::" : h
             do {
-                listeners.append(try daemon.loop.listen(host: addr, port: port) { [unowned self] c in
+                opened.append(try daemon.loop.listen(host: addr, port: port, tls: tls) { [unowned self] c in
                     self.accept(c)
                 })
             } catch {
                 if optional { continue }
-                throw error
+                for listener in opened { listener.close() }
+                throw StartupError("Could not create server TCP listening socket \(addr):\(port): \(error)\n"
+                    + "Failed listening on port \(port) (\(tls == nil ? "TCP" : "TLS")), aborting.")
             }
         }
+        return opened
     }
 
     func accept(_ c: Connection) {
@@ -121,7 +140,8 @@ final class ClientServer {
             self.stats.netInputBytes += bytes.count
             self.read(s, bytes)
         }
-        c.onClose = { [unowned self, unowned s] reason in
+        c.onClose = { [unowned self, unowned s, unowned c] reason in
+            if c.isTLS { self.daemon.logTLSClose(reason, of: c, outgoing: false) }
             if reason == .outputLimit {
                 // Redis's warning, in the wording of its immediate (not deferred) close.
                 self.daemon.logger.log(.warning, "Client id=\(s.id) addr=\(self.addr(s)) name=\(s.name ?? "") closed for overcoming of output buffer limits.")
@@ -300,8 +320,9 @@ final class ClientServer {
     }
 
     func closeAll() {
-        for l in listeners { l.close() }
+        for l in listeners + tlsListeners { l.close() }
         listeners = []
+        tlsListeners = []
         for (_, s) in sessions {
             s.connection.onClose = nil
             s.connection.close()

@@ -23,6 +23,8 @@ public final class Daemon: @unchecked Sendable {
     var server: ClientServer!
     var links: [LinkID: OutgoingLink] = [:]
     let scripts: ScriptRunner
+    /// TLS contexts for the TLS port and for links (`tls-replication`).
+    let tls: TLSMaterial
     let startTime: Millis
     /// The server's own run id (INFO run_id), distinct from the sentinel id.
     let serverRunID: String
@@ -57,13 +59,18 @@ public final class Daemon: @unchecked Sendable {
         self.serverRunID = idGen.hexID()
         self.random = SplitMix64(seed: seedSource.next())
         self.scripts = ScriptRunner()
+        self.tls = TLSMaterial(config: config.tls)
     }
 
-    /// Opens the listening sockets and starts the timer. Throws when the port can't be bound.
+    /// Sets up TLS, opens the listening sockets and starts the timer. Throws `StartupError`
+    /// when TLS cannot be configured or nothing is to be listened on, `SocketError` when a
+    /// port can't be bound.
     public func start() throws {
+        try configureTLS()
         server = ClientServer(daemon: self)
         try server.listen()
-        logger.log(.notice, "Warden \(WardenVersion.string) (redis-sentinel compatible) started, port \(core.settings.port), pid \(getpid())")
+        let tlsPort = core.settings.tls.port != 0 ? ", tls-port \(core.settings.tls.port)" : ""
+        logger.log(.notice, "Warden \(WardenVersion.string) (redis-sentinel compatible) started, port \(core.settings.port)\(tlsPort), pid \(getpid())")
         perform(core.start(now: EventLoop.wallClockMs()))
         scheduleTick()
     }
@@ -154,7 +161,8 @@ public final class Daemon: @unchecked Sendable {
     }
 
     func connect(_ id: LinkID, _ address: Address) {
-        let c = loop.connect(host: address.host, port: address.port, timeoutMs: Self.connectTimeoutMs)
+        let c = loop.connect(host: address.host, port: address.port, timeoutMs: Self.connectTimeoutMs,
+                             tls: tls.linkContext)
         let link = OutgoingLink(c)
         links[id] = link
         c.outputLimit = 16 * 1024 * 1024
@@ -178,7 +186,8 @@ public final class Daemon: @unchecked Sendable {
                 if self.links[id] == nil { return }
             }
         }
-        c.onClose = { [unowned self] _ in
+        c.onClose = { [unowned self, unowned c] reason in
+            self.logTLSClose(reason, of: c, outgoing: true)
             if self.links.removeValue(forKey: id) != nil {
                 self.feed(.disconnected(id))
             }

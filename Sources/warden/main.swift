@@ -85,8 +85,10 @@ case .run(let givenPath, let overrides, let testConfig):
     let sentinel = Daemon(config: config, configPath: configPath, configText: text, loop: loop)
     do {
         try sentinel.start()
+    } catch let error as StartupError {
+        fail(error.message)
     } catch {
-        fail("Could not create server TCP listening socket on port \(config.port): \(error)")
+        fail("Could not create server TCP listening socket: \(error)")
     }
 
     sentinel.installShutdownSignals()

@@ -137,9 +137,6 @@ final class ConfigParserTests: XCTestCase {
             acllog-max-len 128
             aclfile /etc/redis/users.acl
             supervised systemd
-            tls-port 0
-            tls-cert-file /etc/tls/cert.pem
-            tls-replication yes
             sentinel
             """)
         XCTAssertEqual(config, SentinelConfig())

@@ -49,12 +49,13 @@ import json
 import os
 import resource
 import signal
+import socket
 import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests" / "integration"))
@@ -124,8 +125,20 @@ def tasks_running() -> int:
 # Many processes at once
 
 
-def start_all(processes: list[harness.ManagedProcess], timeout: float) -> None:
-    """Spawn every process, then wait until each answers PING (a port race respawns it)."""
+def listening(port: int) -> bool:
+    """True if the port completes a TCP handshake (the kernel does that, not the process)."""
+    try:
+        with socket.create_connection((HOST, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def start_all(processes: list[harness.ManagedProcess], timeout: float,
+              ready: Optional[Callable[[harness.ManagedProcess], bool]] = None) -> None:
+    """Spawn every process, then wait until each is `ready` (default: answers PING);
+    one that died of a port race is respawned on another port."""
+    ready = ready or (lambda process: process.is_ready())
     for process in processes:
         process.spawn()
     pending = list(processes)
@@ -144,12 +157,12 @@ def start_all(processes: list[harness.ManagedProcess], timeout: float) -> None:
                     still.append(process)
                     continue
                 raise RuntimeError(f"{process.describe()} exited at start-up\n{process.diagnostics()}")
-            if not process.is_ready():
+            if not (ready(process) and process.alive()):
                 still.append(process)
         pending = still
         if pending:
             if time.monotonic() > deadline:
-                raise WaitTimeout(f"{len(pending)} processes did not answer PING in {timeout:g} s, "
+                raise WaitTimeout(f"{len(pending)} processes not ready after {timeout:g} s, "
                                   f"e.g.\n{pending[0].diagnostics()}")
             time.sleep(0.05)
 
@@ -283,7 +296,7 @@ def master_name(i: int) -> str:
     return f"m{i:04d}"
 
 
-def sentinel_client(sentinel: Sentinel, timeout: float = 10.0) -> redis.Redis:
+def sentinel_client(sentinel: Sentinel, timeout: float = 30.0) -> redis.Redis:
     return redis.Redis(host=HOST, port=sentinel.port, socket_timeout=timeout, decode_responses=True)
 
 
@@ -308,12 +321,16 @@ def sees_everything(client: redis.Redis, n: int) -> bool:
         m["num-slaves"] == 1 and m["num-other-sentinels"] == SENTINELS - 1 for m in masters.values())
 
 
-def wait_discovered(clients: list[redis.Redis], n: int, started: float, timeout: float) -> float:
+def wait_discovered(sentinels: list[Sentinel], clients: list[redis.Redis], n: int, started: float,
+                    timeout: float) -> float:
     """Seconds from `started` until every sentinel saw everything (each checked until it
     does, then all confirmed in one more round)."""
     seen_at: list[Optional[float]] = [None] * len(clients)
     deadline = started + timeout
     while True:
+        for sentinel in sentinels:
+            if not sentinel.alive():
+                raise RuntimeError(f"{sentinel.describe()} exited\n{sentinel.diagnostics()}")
         for i, client in enumerate(clients):
             if seen_at[i] is None:
                 try:
@@ -439,19 +456,20 @@ def one_run(servers: Servers, args: argparse.Namespace, down_after: int, label: 
     sentinels = [Sentinel(masters=monitors, extra=extra, binary=binary) for _ in range(SENTINELS)]
     run_started = time.monotonic()
     try:
+        # Not waiting for PING: at 1,000 masters redis-sentinel rewrites its config for
+        # every replica it finds (some 80 ms each) and answers nothing for a minute or more.
         started = time.monotonic()
-        for sentinel in sentinels:
-            sentinel.start(timeout=60)
+        start_all(sentinels, 60, ready=lambda s: listening(s.port))
         clients = [sentinel_client(s) for s in sentinels]
         discovered = True
         try:
-            result.discovery_s = wait_discovered(clients, n, started, args.discovery_timeout)
+            result.discovery_s = wait_discovered(sentinels, clients, n, started, args.discovery_timeout)
         except WaitTimeout as error:
             discovered = False
             result.discovery_note = str(error)
             log(f"  {error}")
         log(f"  discovery {f'{result.discovery_s:.2f} s' if discovered else 'incomplete'}")
-        quiet_waited = wait_config_quiet(sentinels, args.settle, 120)
+        quiet_waited = wait_config_quiet(sentinels, args.settle, 300)
         log(f"  configs quiet after {quiet_waited:.1f} s more; measuring CPU for {args.window:g} s")
 
         pids = [s.pid for s in sentinels]
@@ -596,7 +614,7 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=20.0, help="CPU window, seconds")
     parser.add_argument("--settle", type=float, default=5.0,
                         help="seconds without a config rewrite before the CPU window starts")
-    parser.add_argument("--discovery-timeout", type=float, default=300.0)
+    parser.add_argument("--discovery-timeout", type=float, default=900.0)
     parser.add_argument("--give-up", type=float, default=60.0,
                         help="seconds after down-after to wait for failovers")
     parser.add_argument("--mass-fraction", type=float, default=0.10)

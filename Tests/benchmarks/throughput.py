@@ -7,6 +7,15 @@ pipeline of 16; the runs alternate between the two binaries and the median of
 each is compared.
 
     python3 Tests/benchmarks/throughput.py [--rounds 9] [--requests 200000]
+    python3 Tests/benchmarks/throughput.py --tls            # the same over TLS (tls-port)
+    python3 Tests/benchmarks/throughput.py --reconnect      # a new connection per request
+    python3 Tests/benchmarks/throughput.py --tls --reconnect [--rsa]   # a TLS handshake per request
+
+With --tls both sentinels listen on TLS only (port 0, tls-port, tls-auth-clients yes)
+with certificates made by `openssl` (EC P-256 keys, RSA 2048 with --rsa) and
+redis-benchmark connects with --tls and a client certificate. With --reconnect
+(redis-benchmark -k 0) the CPU column is the server's cost of a whole connection:
+accept, (handshake,) one request, close.
 
 Uses the release build of warden (`swift build -c release`) unless WARDEN_BIN is set.
 """
@@ -23,6 +32,7 @@ sys.path.insert(0, str(ROOT / "Tests" / "integration"))
 os.environ.setdefault("WARDEN_BIN", str(ROOT / ".build" / "release" / "warden"))
 
 import harness  # noqa: E402
+import tls_support  # noqa: E402
 
 COMMAND = ["SENTINEL", "get-master-addr-by-name", "mymaster"]
 
@@ -39,13 +49,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_benchmark(sentinel, clients: int, requests: int, pipeline: int) -> tuple[float, float]:
+def run_benchmark(sentinel, clients: int, requests: int, pipeline: int,
+                  options: list[str]) -> tuple[float, float]:
     """(requests per second, server CPU microseconds per request)."""
     port = sentinel.port
     cpu_before = cpu_seconds(sentinel.pid)
     out = subprocess.run(
         [*BENCHMARK_CPU, "redis-benchmark", "-h", harness.HOST, "-p", str(port), "-c", str(clients),
-         "-n", str(requests), "-P", str(pipeline), "-q", *COMMAND],
+         "-n", str(requests), "-P", str(pipeline), "-q", *options, *COMMAND],
         capture_output=True, text=True, timeout=300, check=True).stdout
     # -q prints progress with \r, then "<cmd>: N requests per second, p50=..."
     match = re.findall(r"([\d.]+) requests per second", out)
@@ -60,14 +71,26 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--requests", type=int, default=200_000)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--tls", action="store_true", help="over TLS (tls-port, client certificates)")
+    parser.add_argument("--rsa", action="store_true", help="RSA 2048 keys instead of EC P-256 (with --tls)")
+    parser.add_argument("--reconnect", action="store_true",
+                        help="a new connection per request (redis-benchmark -k 0), pipeline 1 only")
     args = parser.parse_args()
 
     master = harness.RedisServer().start()
     monitor = harness.Monitor(port=master.port, quorum=2, down_after_ms=30000)
-    sentinels = {
-        "warden": harness.Sentinel(masters=[monitor], binary=harness.WARDEN_BIN).start(),
-        "redis-sentinel": harness.Sentinel(masters=[monitor], binary=harness.REFERENCE_BIN).start(),
-    }
+    options: list[str] = ["-k", "0"] if args.reconnect else []
+    if args.tls:
+        files = tls_support.make_certificates(harness.base_dir() / "bench-tls", rsa=args.rsa)
+        options += files.cli_args()
+
+        def start(binary: str):
+            return tls_support.TLSSentinel(files, masters=[monitor], replication=False, binary=binary).start()
+    else:
+        def start(binary: str):
+            return harness.Sentinel(masters=[monitor], binary=binary).start()
+    sentinels = {"warden": start(harness.WARDEN_BIN), "redis-sentinel": start(harness.REFERENCE_BIN)}
+    pipelines = (1,) if args.reconnect else (1, 16)
     try:
         for name, s in sentinels.items():
             harness.wait_until(lambda s=s: s.cmd(*COMMAND) is not None, 10, message=f"{name} answers")
@@ -76,13 +99,15 @@ def main() -> None:
                     os.sched_setaffinity(int(task), {1})
         results: dict[tuple[str, int], list[float]] = {}
         cpu: dict[tuple[str, int], list[float]] = {}
-        for pipeline in (1, 16):
-            requests = args.requests * (4 if pipeline > 1 else 1)
+        for pipeline in pipelines:
+            requests = args.requests * (4 if pipeline > 1 else 1) // (10 if args.reconnect else 1)
             for _ in range(args.rounds):
                 for name, s in sentinels.items():
-                    rps, us = run_benchmark(s, args.clients, requests, pipeline)
+                    rps, us = run_benchmark(s, args.clients, requests, pipeline, options)
                     results.setdefault((name, pipeline), []).append(rps)
                     cpu.setdefault((name, pipeline), []).append(us)
+        transport = ("TLS" + (" (RSA 2048)" if args.rsa else " (EC P-256)")) if args.tls else "plain TCP"
+        print(f"{transport}{', a new connection per request (-k 0)' if args.reconnect else ''}")
         print(f"redis-benchmark -c {args.clients} {' '.join(COMMAND)}; median of {args.rounds} alternating runs"
               " (slowest-fastest run in brackets)"
               + ("; sentinel on CPU 1, redis-benchmark on CPU 0" if PIN else ""))
@@ -93,7 +118,7 @@ def main() -> None:
         def spread(runs: list[float]) -> str:
             return f"{statistics.median(runs):,.0f} ({min(runs):,.0f}-{max(runs):,.0f})"
 
-        for pipeline in (1, 16):
+        for pipeline in pipelines:
             w = statistics.median(results[("warden", pipeline)])
             r = statistics.median(results[("redis-sentinel", pipeline)])
             mode = "no pipeline" if pipeline == 1 else f"-P {pipeline}"

@@ -465,13 +465,18 @@ class Sentinel(ManagedProcess):
     def log_path(self) -> Path:
         return self.dir / "sentinel.log"
 
+    def header_lines(self) -> list[str]:
+        """The server directives at the top of the generated config."""
+        lines = [f"port {self.port}", f"bind {HOST}", f"logfile {self.log_path()}"]
+        if self.password:
+            lines.append(f"requirepass {self.password}")
+        return lines
+
     def prepare(self) -> None:
         """Write the config on first start (or when the port changed); later starts reuse it."""
         if self._written_port == self.port and self.conf_path.exists():
             return
-        lines = [f"port {self.port}", f"bind {HOST}", f"logfile {self.log_path()}"]
-        if self.password:
-            lines.append(f"requirepass {self.password}")
+        lines = self.header_lines()
         for master in self.masters:
             lines += master.lines()
         text = "\n".join(lines + self.extra) + "\n"
@@ -764,10 +769,11 @@ def read_until_closed(sock: socket.socket, timeout: float = 5.0) -> bytes:
         data += chunk
 
 
-def ping(port: int, accept_noauth: bool = False) -> bool:
-    """True if something on the port answers PING with PONG (or NOAUTH, if accepted)."""
+def ping(port: int, accept_noauth: bool = False, connect: Optional[Callable[[], "Conn"]] = None) -> bool:
+    """True if something on the port answers PING with PONG (or NOAUTH, if accepted).
+    `connect` makes the connection (default: plain TCP with a 1 s timeout)."""
     try:
-        with Conn(port, timeout=1.0) as conn:
+        with (connect or (lambda: Conn(port, timeout=1.0)))() as conn:
             reply = conn.call("PING")
     except (OSError, ConnectionClosed, ValueError):
         return False
@@ -861,12 +867,20 @@ class Topology:
             down_after_ms=self.down_after_ms, failover_timeout_ms=self.failover_timeout_ms,
         )
 
+    def new_redis(self, replicaof: Optional[int] = None) -> RedisServer:
+        """A data node of this topology (not started); subclasses choose the kind."""
+        return RedisServer(replicaof=replicaof)
+
+    def new_sentinel(self) -> Sentinel:
+        """A sentinel of this topology (not started); subclasses choose the kind."""
+        return Sentinel(masters=[self.monitor()], extra=self.extra, binary=self.binary)
+
     def start(self) -> "Topology":
         """Start the data nodes, wait for replication links, then start the sentinels."""
-        self.master = RedisServer()
+        self.master = self.new_redis()
         self.master.start()
         for _ in range(self.n_replicas):
-            replica = RedisServer(replicaof=self.master.port)
+            replica = self.new_redis(replicaof=self.master.port)
             self.replicas.append(replica)
             replica.start()
         wait_until(
@@ -875,7 +889,7 @@ class Topology:
             15, message=f"{self.n_replicas} replicas in sync with the master",
         )
         for _ in range(self.n_sentinels):
-            sentinel = Sentinel(masters=[self.monitor()], extra=self.extra, binary=self.binary)
+            sentinel = self.new_sentinel()
             self.sentinels.append(sentinel)
             sentinel.start()
         return self
@@ -900,6 +914,14 @@ class Topology:
             timeout,
             message=lambda: f"every sentinel to see {self.n_replicas} replicas and "
                             f"{self.n_sentinels - 1} other sentinels:\n" + self.views(),
+        )
+
+    def wait_linked(self, timeout: float = 10.0) -> None:
+        """Wait until every sentinel has working links to every replica and peer (plain flags)."""
+        wait_until(
+            lambda: all(r["flags"] == "slave" for s in self.sentinels for r in s.replicas())
+            and all(p["flags"] == "sentinel" for s in self.sentinels for p in s.sentinels()),
+            timeout, message=lambda: "every sentinel linked to every replica and peer:\n" + self.views(),
         )
 
     def views(self) -> str:

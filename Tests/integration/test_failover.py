@@ -57,11 +57,7 @@ def make_topology(resources: Resources) -> Callable[..., Topology]:
                                       failover_timeout_ms=FAILOVER_TIMEOUT_MS))
         topo.start()
         topo.wait_discovered(timeout=15)
-        wait_until(
-            lambda: all(r["flags"] == "slave" for s in topo.sentinels for r in s.replicas())
-            and all(p["flags"] == "sentinel" for s in topo.sentinels for p in s.sentinels()),
-            10, message=lambda: "every sentinel linked to every replica and peer:\n" + topo.views(),
-        )
+        topo.wait_linked(timeout=10)
         return topo
     return make
 

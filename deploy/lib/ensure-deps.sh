@@ -3,6 +3,8 @@
 # Sourced by Tests/run.sh and deploy/demo.sh; it only defines functions.
 #
 #   ensure_swift                     put /opt/swift/usr/bin on PATH if swift is not found
+#   ensure_build_deps                libssl-dev (Warden's TLS builds on the system OpenSSL)
+#   ensure_openssl_cli               the openssl command (the TLS tests make certificates with it)
 #   ensure_redis                     redis-server, redis-sentinel, redis-cli (Debian packages)
 #   ensure_netns_tools               iproute2's `ip`, for the network-namespace tests (as root only:
 #                                    elsewhere those tests skip and nothing is installed)
@@ -60,6 +62,26 @@ ensure_swift() {
         echo "error: swift not found (looked on PATH and in /opt/swift/usr/bin); install Swift 6 first" >&2
         return 1
     fi
+}
+
+# True if a C compiler would find OpenSSL's headers and libraries (libssl-dev).
+_has_libssl_dev() {
+    [ -f /usr/include/openssl/ssl.h ] || return 1
+    local lib
+    for lib in /usr/lib/*/libssl.so /usr/lib/libssl.so /usr/lib64/libssl.so; do
+        [ -e "$lib" ] && return 0
+    done
+    return 1
+}
+
+ensure_build_deps() {
+    _has_libssl_dev && return 0
+    apt_install libssl-dev
+}
+
+ensure_openssl_cli() {
+    command -v openssl >/dev/null 2>&1 && return 0
+    apt_install openssl
 }
 
 ensure_redis() {
