@@ -15,6 +15,9 @@ let package = Package(
         .target(name: "RESP"),
         // SHA-256, HMAC-SHA256, constant-time comparison and `Secret`. Pure.
         .target(name: "WardenCrypto"),
+        // HTTP/1.1 request and response parsers with limits, encoder, router, Server-Sent
+        // Events, JSON, Prometheus text exposition. Pure: no I/O.
+        .target(name: "WardenHTTP"),
         // The sentinel protocol as a deterministic state machine. Pure: no I/O, no clock.
         .target(name: "SentinelCore", dependencies: ["RESP", "WardenCrypto"]),
         // One reactor thread on epoll: sockets, timers, buffered writes.
@@ -26,6 +29,7 @@ let package = Package(
         .executableTarget(name: "warden", dependencies: ["WardenDaemon"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "WardenCryptoTests", dependencies: ["WardenCrypto"]),
+        .testTarget(name: "WardenHTTPTests", dependencies: ["WardenHTTP"]),
         .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "RESP"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
         .testTarget(name: "WardenDaemonTests", dependencies: ["WardenDaemon"]),

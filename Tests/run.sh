@@ -65,9 +65,8 @@ if [ "$needs_build" = yes ]; then
     step "swift toolchain" ensure_swift || { print_summary; exit 1; }
 fi
 step "redis packages" ensure_redis || { print_summary; exit 1; }
-if [ "$mode" != unit ]; then
-    step "python packages" ensure_python_test_deps "$PWD/.build/test-venv" || { print_summary; exit 1; }
-fi
+# The unit tests need it too: they check JSON, metrics and webhook signatures with Python.
+step "python packages" ensure_python_test_deps "$PWD/.build/test-venv" || { print_summary; exit 1; }
 
 if [ "$needs_build" = yes ]; then
     step "swift build" swift build || { print_summary; exit 1; }
