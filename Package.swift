@@ -18,6 +18,9 @@ let package = Package(
         // HTTP/1.1 request and response parsers with limits, encoder, router, Server-Sent
         // Events, JSON, Prometheus text exposition. Pure: no I/O.
         .target(name: "WardenHTTP"),
+        // Webhooks: Standard Webhooks signing, CloudEvents bodies, the `webhook` directive,
+        // the per-endpoint delivery state machine and its persisted queue. Pure.
+        .target(name: "WardenWebhooks", dependencies: ["WardenHTTP", "WardenCrypto"]),
         // The sentinel protocol as a deterministic state machine. Pure: no I/O, no clock.
         .target(name: "SentinelCore", dependencies: ["RESP", "WardenCrypto"]),
         // One reactor thread on epoll: sockets, timers, buffered writes.
@@ -29,7 +32,11 @@ let package = Package(
         .executableTarget(name: "warden", dependencies: ["WardenDaemon"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "WardenCryptoTests", dependencies: ["WardenCrypto"]),
-        .testTarget(name: "WardenHTTPTests", dependencies: ["WardenHTTP"]),
+        // Helpers of the tests of WardenHTTP, WardenWebhooks and WardenHTTPIO (running Python, seeded randomness).
+        .target(name: "WardenTestSupport", path: "Tests/WardenTestSupport"),
+        .testTarget(name: "WardenHTTPTests", dependencies: ["WardenHTTP", "WardenTestSupport"]),
+        .testTarget(name: "WardenWebhooksTests",
+                    dependencies: ["WardenWebhooks", "WardenHTTP", "WardenCrypto", "SentinelCore", "WardenTestSupport"]),
         .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "RESP"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
         .testTarget(name: "WardenDaemonTests", dependencies: ["WardenDaemon"]),

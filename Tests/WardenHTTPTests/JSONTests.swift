@@ -1,4 +1,5 @@
 import WardenHTTP
+import WardenTestSupport
 import XCTest
 
 final class JSONTests: XCTestCase {
