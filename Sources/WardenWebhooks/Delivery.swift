@@ -93,6 +93,11 @@ public enum DeliveryOutcome: Equatable, Sendable {
     /// The peer sent something that is not an HTTP response.
     case invalidResponse(String)
 
+    /// The outcome of a complete response: its status and Retry-After.
+    public init(_ response: HTTPClientResponse) {
+        self = .response(status: response.status, retryAfter: response.retryAfter)
+    }
+
     /// The label of the attempt counters: `2xx`, `3xx`, `4xx`, `410`, `429`, `5xx`,
     /// `timeout`, `connection_error`, `invalid_response`.
     public var label: String {
