@@ -22,8 +22,8 @@ let package = Package(
         // the per-endpoint delivery state machine and its persisted queue. Pure.
         .target(name: "WardenWebhooks", dependencies: ["WardenHTTP", "WardenCrypto"]),
         // HTTP/1.1 server and client on the EventLoop (limits, timeouts, event streams,
-        // name resolution off the loop thread).
-        .target(name: "WardenHTTPIO", dependencies: ["WardenHTTP", "EventLoop"]),
+        // name resolution off the loop thread), and the webhook sender driving WardenWebhooks.
+        .target(name: "WardenHTTPIO", dependencies: ["WardenHTTP", "WardenWebhooks", "EventLoop"]),
         // The sentinel protocol as a deterministic state machine. Pure: no I/O, no clock.
         .target(name: "SentinelCore", dependencies: ["RESP", "WardenCrypto"]),
         // One reactor thread on epoll: sockets, timers, buffered writes.
@@ -38,7 +38,8 @@ let package = Package(
         // Helpers of the tests of WardenHTTP, WardenWebhooks and WardenHTTPIO (running Python, seeded randomness).
         .target(name: "WardenTestSupport", path: "Tests/WardenTestSupport"),
         .testTarget(name: "WardenHTTPTests", dependencies: ["WardenHTTP", "WardenTestSupport"]),
-        .testTarget(name: "WardenHTTPIOTests", dependencies: ["WardenHTTPIO", "WardenHTTP", "EventLoop", "WardenTestSupport"]),
+        .testTarget(name: "WardenHTTPIOTests",
+                    dependencies: ["WardenHTTPIO", "WardenHTTP", "WardenWebhooks", "EventLoop", "WardenTestSupport"]),
         .testTarget(name: "WardenWebhooksTests",
                     dependencies: ["WardenWebhooks", "WardenHTTP", "WardenCrypto", "SentinelCore", "WardenTestSupport"]),
         .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "RESP"]),

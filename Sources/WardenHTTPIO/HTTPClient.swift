@@ -116,7 +116,9 @@ public final class HTTPClient {
             return task
         }
         tasks[ObjectIdentifier(task)] = task
-        task.start()
+        // Started on the next loop turn, so that no outcome (https without TLS, a bad
+        // address) can reach `completion` from inside this call.
+        loop.schedule(afterMs: 0) { task.start() }
         return task
     }
 
@@ -167,7 +169,7 @@ public final class HTTPClientTask {
     }
 
     func start() {
-        guard let client else { return }
+        guard let client, !isFinished else { return }
         let timeout = max(request.timeoutMs, 1)
         deadlineAt = EventLoop.monotonicMs() &+ timeout
         deadline = client.loop.schedule(afterMs: timeout) { [weak self] in
@@ -188,7 +190,6 @@ public final class HTTPClientTask {
             }
         } else {
             addresses = [url.host]
-            // Never complete from inside send(): connect failures arrive through onClose later anyway.
             connectNext(lastError: "no address")
         }
     }

@@ -31,10 +31,14 @@ final class Subprocess: @unchecked Sendable {
         for (pipe, isError) in [(stdout, false), (stderr, true)] {
             group.enter()
             Thread {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                self.lock.lock()
-                if isError { self.errors.append(data) } else { self.output.append(data) }
-                self.lock.unlock()
+                // Piece by piece, so the lines of a long-running peer are seen as they come.
+                while true {
+                    let data = pipe.fileHandleForReading.availableData
+                    if data.isEmpty { break }
+                    self.lock.lock()
+                    if isError { self.errors.append(data) } else { self.output.append(data) }
+                    self.lock.unlock()
+                }
                 self.group.leave()
             }.start()
         }
@@ -101,4 +105,11 @@ func runLoop(_ loop: EventLoop, limitMs: Int64 = 20_000, until done: @escaping (
 func runLoop(_ loop: EventLoop, limitMs: Int64 = 20_000, untilExited processes: Subprocess...,
              file: StaticString = #filePath, line: UInt = #line) -> Bool {
     runLoop(loop, limitMs: limitMs, until: { processes.allSatisfy(\.isFinished) }, file: file, line: line)
+}
+
+/// Runs the loop for `ms` milliseconds (to see that nothing more happens).
+func runLoop(_ loop: EventLoop, forMs ms: Int64) {
+    let timer = loop.schedule(afterMs: ms) { loop.stop() }
+    loop.run()
+    loop.cancel(timer)
 }
