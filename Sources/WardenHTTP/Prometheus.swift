@@ -99,12 +99,13 @@ public struct PrometheusText: Sendable {
     private static func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A }
     private static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
 
-    static func escapeLabelValue(_ value: String) -> String {
+    /// `\` and newline escaped, and `"` too in a label value (not in HELP text).
+    static func escape(_ text: String, quotes: Bool) -> String {
         var out = ""
-        for c in value.unicodeScalars {
+        for c in text.unicodeScalars {
             switch c {
             case "\\": out += "\\\\"
-            case "\"": out += "\\\""
+            case "\"" where quotes: out += "\\\""
             case "\n": out += "\\n"
             default: out.unicodeScalars.append(c)
             }
@@ -112,17 +113,8 @@ public struct PrometheusText: Sendable {
         return out
     }
 
-    static func escapeHelp(_ help: String) -> String {
-        var out = ""
-        for c in help.unicodeScalars {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    static func escapeLabelValue(_ value: String) -> String { escape(value, quotes: true) }
+    static func escapeHelp(_ help: String) -> String { escape(help, quotes: false) }
 
     /// Integral values below 2^53 as integers; others in Swift's shortest round-trip
     /// form (`0.25`, `1e+20`), and `+Inf`, `-Inf`, `NaN`.

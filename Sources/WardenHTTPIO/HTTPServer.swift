@@ -136,7 +136,14 @@ public final class HTTPServer {
         return HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: body.encoded + [0x0A])
     }
 
-    func dateField() -> String { HTTPDate.format(unixSeconds: clock() / 1000) }
+    /// The Date field, formatted once per second.
+    func dateField() -> String {
+        let second = clock() / 1000
+        if second != cachedDate.second { cachedDate = (second, HTTPDate.format(unixSeconds: second)) }
+        return cachedDate.text
+    }
+
+    private var cachedDate: (second: Int64, text: String) = (Int64.min, "")
 
     private func accept(_ connection: Connection) {
         stats.connectionsAccepted &+= 1

@@ -63,7 +63,8 @@ public struct WebhookDelivery: Equatable, Sendable {
         self.eventType = eventType
         self.body = body
         self.createdAtMs = createdAtMs
-        self.attempts = max(attempts, 0)
+        // Read back from a file, so kept in a range where counting on cannot overflow.
+        self.attempts = min(max(attempts, 0), 1_000_000)
         self.nextAttemptAtMs = nextAttemptAtMs ?? createdAtMs
     }
 
