@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Warden's test command: build, unit tests (swift test), then the integration tests
 # (Tests/integration, pytest) with real redis-server processes on loopback ports.
-# Installs redis-server / redis-sentinel / redis-tools and the Python client if missing.
+# Installs redis-server / redis-sentinel / redis-tools, curl and the Python packages if missing.
 #
 #   Tests/run.sh                       everything
 #   Tests/run.sh unit [ARGS...]        build + swift test (ARGS go to swift test, e.g. --filter RESPTests)
@@ -65,6 +65,7 @@ if [ "$needs_build" = yes ]; then
     step "swift toolchain" ensure_swift || { print_summary; exit 1; }
 fi
 step "redis packages" ensure_redis || { print_summary; exit 1; }
+step "curl" ensure_curl || { print_summary; exit 1; }
 # The unit tests need it too: they check JSON, metrics and webhook signatures with Python.
 step "python packages" ensure_python_test_deps "$PWD/.build/test-venv" || { print_summary; exit 1; }
 

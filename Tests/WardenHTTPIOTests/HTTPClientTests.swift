@@ -152,7 +152,7 @@ final class HTTPClientTests: XCTestCase {
         let (result, seconds) = send(HTTPClientRequest(url: try url("/slow"), timeoutMs: 300))
         XCTAssertEqual(result.failure, .timeout)
         XCTAssertGreaterThanOrEqual(seconds, 0.29)
-        XCTAssertLessThan(seconds, 1.5)
+        XCTAssertLessThan(seconds, 2.9, "well before the server answers (3 s)")
     }
 
     func testConnectionFailures() throws {

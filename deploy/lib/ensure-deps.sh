@@ -4,6 +4,7 @@
 #
 #   ensure_swift                     put /opt/swift/usr/bin on PATH if swift is not found
 #   ensure_redis                     redis-server, redis-sentinel, redis-cli (Debian packages)
+#   ensure_curl                      curl (the HTTP server's tests drive it)
 #   ensure_python_test_deps VENV     sets and exports WARDEN_PYTHON to a python3 with redis>=5,
 #                                    pytest, prometheus_client and standardwebhooks (the unit
 #                                    tests of WardenHTTP and WardenWebhooks check their output
@@ -70,6 +71,10 @@ ensure_redis() {
         return 0
     fi
     apt_install redis-server redis-sentinel redis-tools
+}
+
+ensure_curl() {
+    command -v curl >/dev/null 2>&1 || apt_install curl
 }
 
 # True if the given python can import redis-py 5 or later (RESP3), pytest,
