@@ -18,6 +18,15 @@ let package = Package(
         .target(name: "RESP"),
         // SHA-256, HMAC-SHA256, constant-time comparison and `Secret`. Pure.
         .target(name: "WardenCrypto"),
+        // HTTP/1.1 request and response parsers with limits, encoder, router, Server-Sent
+        // Events, JSON, Prometheus text exposition. Pure: no I/O.
+        .target(name: "WardenHTTP"),
+        // Webhooks: Standard Webhooks signing, CloudEvents bodies, the `webhook` directive,
+        // the per-endpoint delivery state machine and its persisted queue. Pure.
+        .target(name: "WardenWebhooks", dependencies: ["WardenHTTP", "WardenCrypto"]),
+        // HTTP/1.1 server and client on the EventLoop (limits, timeouts, event streams,
+        // name resolution off the loop thread), and the webhook sender driving WardenWebhooks.
+        .target(name: "WardenHTTPIO", dependencies: ["WardenHTTP", "WardenWebhooks", "EventLoop"]),
         // The sentinel protocol as a deterministic state machine. Pure: no I/O, no clock.
         .target(name: "SentinelCore", dependencies: ["RESP", "WardenCrypto"]),
         // sentinel.conf and the command line: parsing (file:line errors) and the
@@ -32,6 +41,13 @@ let package = Package(
         .executableTarget(name: "warden", dependencies: ["WardenDaemon", "Configuration"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "WardenCryptoTests", dependencies: ["WardenCrypto"]),
+        // Helpers of the tests of WardenHTTP, WardenWebhooks and WardenHTTPIO (running Python, seeded randomness).
+        .target(name: "WardenTestSupport", path: "Tests/WardenTestSupport"),
+        .testTarget(name: "WardenHTTPTests", dependencies: ["WardenHTTP", "WardenTestSupport"]),
+        .testTarget(name: "WardenHTTPIOTests",
+                    dependencies: ["WardenHTTPIO", "WardenHTTP", "WardenWebhooks", "EventLoop", "WardenTestSupport"]),
+        .testTarget(name: "WardenWebhooksTests",
+                    dependencies: ["WardenWebhooks", "WardenHTTP", "WardenCrypto", "SentinelCore", "WardenTestSupport"]),
         .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "Configuration", "RESP"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "SentinelCore"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Warden's test command: build, unit tests (swift test), then the integration tests
 # (Tests/integration, pytest) with real redis-server processes on loopback ports.
-# Installs libssl-dev (to build), redis-server / redis-sentinel / redis-tools, openssl,
-# iproute2 (for the network-namespace tests, when run as root) and the Python client if missing.
+# Installs libssl-dev (to build), redis-server / redis-sentinel / redis-tools, openssl, curl,
+# iproute2 (for the network-namespace tests, when run as root) and the Python packages if missing.
 #
 #   Tests/run.sh                       everything
 #   Tests/run.sh unit [ARGS...]        build + swift test (ARGS go to swift test, e.g. --filter RESPTests)
@@ -68,10 +68,12 @@ if [ "$needs_build" = yes ]; then
 fi
 step "redis packages" ensure_redis || { print_summary; exit 1; }
 step "openssl" ensure_openssl_cli || { print_summary; exit 1; }
+step "curl" ensure_curl || { print_summary; exit 1; }
 if [ "$mode" != unit ]; then
     step "network tools" ensure_netns_tools || { print_summary; exit 1; }
-    step "python packages" ensure_python_test_deps "$PWD/.build/test-venv" || { print_summary; exit 1; }
 fi
+# The unit tests need it too: they check JSON, metrics and webhook signatures with Python.
+step "python packages" ensure_python_test_deps "$PWD/.build/test-venv" || { print_summary; exit 1; }
 
 if [ "$needs_build" = yes ]; then
     step "swift build" swift build || { print_summary; exit 1; }

@@ -9,7 +9,8 @@ and measures:
 
   discovery   from the start of the first sentinel until every sentinel lists N
               masters, each with 1 replica and 2 other sentinels (SENTINEL MASTERS);
-  CPU         once no sentinel has rewritten its config for --settle s: CPU of the 3
+  CPU         once --settle s have passed since discovery and since any sentinel last
+              rewrote its config, and none is in TILT mode (INFO sentinel): CPU of the 3
               sentinels over a --window s window, in ms of CPU per second (utime +
               stime, /proc/<pid>/stat), and the CPU of all 2N redis-servers over the
               same window minus the baseline, i.e. the load the sentinels cause there
@@ -25,6 +26,10 @@ and measures:
               until every sentinel answers a new address for each of them, max and
               median over them, and how many made it within down-after + --give-up s.
 
+A note under the table says when a sentinel entered TILT mode during a run (counted
+from the `+tilt` lines of its log): redis-sentinel at 1,000 masters does, while it
+writes its config for every replica and peer it finds.
+
 The same redis-servers serve every run of one N: after a run with failovers the
 killed masters are restarted on their ports, made masters again and their replicas
 pointed back at them (REPLICAOF), and the script waits until every replica is in
@@ -33,7 +38,10 @@ also on Ctrl-C (the results so far are printed).
 
 The redis-servers run with `--hz 1` (--redis-hz): an idle redis-server at the default
 hz 10 costs about 1.4 ms of CPU per second, so 2,000 of them would take 2.8 cores by
-themselves; at hz 1 about 0.2 ms/s. Sentinels' probing does not depend on it.
+themselves; at hz 1 about 0.2 ms/s. Sentinels' probing does not depend on it, but the
+load they cause does a little: at hz 10 the servers' cron also walks the sentinels'
+connections, a cost both binaries cause alike, so the load ratio comes out somewhat
+closer to 1 (at 100 masters: 2.9x at hz 10 against 3.3x at hz 1, Warden 3a2399d).
 
     python3 Tests/benchmarks/scale.py [--masters 10 100 500 1000] [--down-after 30000 5000]
                                       [--window 20] [--only warden|redis-sentinel] [--json FILE]
@@ -355,14 +363,33 @@ def wait_discovered(sentinels: list[Sentinel], clients: list[redis.Redis], n: in
         time.sleep(0.1)
 
 
-def wait_config_quiet(sentinels: list[Sentinel], quiet: float, timeout: float) -> float:
+def in_tilt(client: redis.Redis) -> bool:
+    return bool(int(client.info("sentinel").get("sentinel_tilt", 0)))
+
+
+def tilts(sentinels: list[Sentinel]) -> int:
+    """How often the sentinels entered TILT mode so far (from their logs)."""
+    count = 0
+    for sentinel in sentinels:
+        try:
+            with open(sentinel.log_path(), errors="replace") as lines:
+                count += sum("+tilt" in line for line in lines)
+        except OSError:
+            pass
+    return count
+
+
+def wait_settled(sentinels: list[Sentinel], clients: list[redis.Redis], quiet: float,
+                 timeout: float) -> float:
     """Wait until `quiet` s have passed since discovery (now) and since any sentinel last
-    rewrote its config file (a rewrite means its view still changes); the seconds waited."""
+    rewrote its config file (a rewrite means its view still changes), and no sentinel is
+    in TILT mode (it would not act on what it sees); the seconds waited."""
     started = time.monotonic()
 
     def quiet_now() -> bool:
         newest = max(s.conf_path.stat().st_mtime for s in sentinels)
-        return time.time() - newest >= quiet and time.monotonic() - started >= quiet
+        return (time.time() - newest >= quiet and time.monotonic() - started >= quiet
+                and not any(in_tilt(c) for c in clients))
 
     harness.wait_until(quiet_now, timeout, interval=0.2, message="sentinel configs unchanged")
     return time.monotonic() - started
@@ -469,8 +496,9 @@ def one_run(servers: Servers, args: argparse.Namespace, down_after: int, label: 
             result.discovery_note = str(error)
             log(f"  {error}")
         log(f"  discovery {f'{result.discovery_s:.2f} s' if discovered else 'incomplete'}")
-        quiet_waited = wait_config_quiet(sentinels, args.settle, 300)
-        log(f"  configs quiet after {quiet_waited:.1f} s more; measuring CPU for {args.window:g} s")
+        quiet_waited = wait_settled(sentinels, clients, args.settle, 600)
+        log(f"  settled after {quiet_waited:.1f} s more; measuring CPU for {args.window:g} s")
+        tilts_before = tilts(sentinels)
 
         pids = [s.pid for s in sentinels]
         t0, s0, r0 = time.monotonic(), sum(cpu_process(p) for p in pids), servers.cpu()
@@ -478,6 +506,8 @@ def one_run(servers: Servers, args: argparse.Namespace, down_after: int, label: 
         t1, s1, r1 = time.monotonic(), sum(cpu_process(p) for p in pids), servers.cpu()
         if not all(p.alive() for p in servers.all()) or not all(s.alive() for s in sentinels):
             result.note += "a process died during the CPU window; "
+        if tilts(sentinels) > tilts_before:
+            result.note += "TILT entered during the CPU window; "
         elapsed = t1 - t0
         result.window_s = elapsed
         result.sentinel_cpu_ms_s = (s1 - s0) / elapsed * 1000
@@ -514,6 +544,9 @@ def one_run(servers: Servers, args: argparse.Namespace, down_after: int, label: 
             client.close()
     finally:
         stop_all(sentinels)
+        result.extra["tilts"] = tilts(sentinels)
+        if result.extra["tilts"]:
+            result.note += f"TILT entered {result.extra['tilts']} times over the run (3 sentinels); "
         result.took_s = time.monotonic() - run_started
     return result, touched
 

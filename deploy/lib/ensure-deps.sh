@@ -8,8 +8,12 @@
 #   ensure_redis                     redis-server, redis-sentinel, redis-cli (Debian packages)
 #   ensure_netns_tools               iproute2's `ip`, for the network-namespace tests (as root only:
 #                                    elsewhere those tests skip and nothing is installed)
-#   ensure_python_test_deps VENV     sets WARDEN_PYTHON to a python3 with redis>=5 and pytest,
-#                                    creating a virtualenv at VENV if the system one lacks them
+#   ensure_curl                      curl (the HTTP server's tests drive it)
+#   ensure_python_test_deps VENV     sets and exports WARDEN_PYTHON to a python3 with redis>=5,
+#                                    pytest, prometheus_client and standardwebhooks (the unit
+#                                    tests of WardenHTTP and WardenWebhooks check their output
+#                                    with them), creating a virtualenv at VENV if the system
+#                                    one lacks them
 #
 # Installing the Debian packages may start the distribution's own redis-server (6379)
 # and redis-sentinel (26379) services. Nothing here uses those ports, so they are left
@@ -100,11 +104,16 @@ ensure_netns_tools() {
     apt_install iproute2
 }
 
-# True if the given python can import redis-py 5 or later (RESP3) and pytest.
+ensure_curl() {
+    command -v curl >/dev/null 2>&1 || apt_install curl
+}
+
+# True if the given python can import redis-py 5 or later (RESP3), pytest,
+# prometheus_client and standardwebhooks.
 _python_has_test_deps() {
     "$1" - <<'EOF' >/dev/null 2>&1
 import sys
-import pytest, redis
+import pytest, redis, prometheus_client, standardwebhooks
 sys.exit(0 if int(redis.__version__.split(".")[0]) >= 5 else 1)
 EOF
 }
@@ -116,21 +125,23 @@ ensure_python_test_deps() {
     fi
     if _python_has_test_deps python3; then
         WARDEN_PYTHON=$(command -v python3)
+        export WARDEN_PYTHON
         return 0
     fi
     if [ -x "$venv/bin/python3" ] && _python_has_test_deps "$venv/bin/python3"; then
-        WARDEN_PYTHON="$venv/bin/python3"
+        export WARDEN_PYTHON="$venv/bin/python3"
         return 0
     fi
     # A virtualenv rather than the system python: Debian 12 refuses `pip install`
     # into it (PEP 668), and the Debian python3-redis is too old for RESP3.
-    say "creating a Python virtualenv with redis and pytest in $venv"
+    say "creating a Python virtualenv with redis, pytest, prometheus_client and standardwebhooks in $venv"
     rm -rf "$venv"
     if ! python3 -m venv "$venv" >/dev/null 2>&1; then
         rm -rf "$venv"
         apt_install python3-venv || return
         python3 -m venv "$venv" || return
     fi
-    "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check 'redis>=5' pytest || return
-    WARDEN_PYTHON="$venv/bin/python3"
+    "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check \
+        'redis>=5' pytest prometheus_client standardwebhooks || return
+    export WARDEN_PYTHON="$venv/bin/python3"
 }
