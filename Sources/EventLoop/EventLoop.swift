@@ -24,8 +24,8 @@ public final class EventLoop: @unchecked Sendable {
     /// Reads per readiness event, to stay fair between busy connections.
     static let maxReadsPerEvent = 4
     /// TCP keepalive idle time for every connection, like Redis's default tcp-keepalive.
-    static let keepAliveSeconds: Int32 = 300
-    static let listenBacklog: Int32 = 511
+    public static let keepAliveSeconds: Int32 = 300
+    public static let listenBacklog: Int32 = 511
     /// How long a listener stays disabled after accept ran out of descriptors or memory.
     static let acceptBackoffMs: Int64 = 100
     /// epoll user data of the wake-up eventfd; sources get ids from 1.
@@ -201,25 +201,29 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Loop thread only. Listens on `host:port`; `host` is an IPv4 or IPv6 literal, or "*" for
     /// every address (IPv6 dual-stack when available, else IPv4). "::" listens on IPv6 only,
-    /// so it can be combined with "0.0.0.0". SO_REUSEADDR, backlog 511. Port 0 picks a free port
-    /// (see `Listener.port`). `onAccept` receives each new connection; set its callbacks there.
+    /// so it can be combined with "0.0.0.0". SO_REUSEADDR, listen backlog `backlog` (Redis's
+    /// tcp-backlog). Accepted connections get TCP keepalive after `keepAliveSeconds` of
+    /// silence (tcp-keepalive; 0 = none). Port 0 picks a free port (see `Listener.port`).
+    /// `onAccept` receives each new connection; set its callbacks there.
     public func listen(
-        host: String, port: Int, onAccept: @escaping (Connection) -> Void
+        host: String, port: Int, backlog: Int32 = EventLoop.listenBacklog,
+        keepAliveSeconds: Int32 = EventLoop.keepAliveSeconds,
+        onAccept: @escaping (Connection) -> Void
     ) throws(SocketError) -> Listener {
         assertInLoop()
         guard (0...65535).contains(port) else { throw .invalidAddress("\(host):\(port)") }
         let fd: Int32
         if host == "*" {
             do {
-                fd = try bindListeningSocket(host: "::", port: port, v6Only: false)
+                fd = try bindListeningSocket(host: "::", port: port, v6Only: false, backlog: backlog)
             } catch .system(_, let code) where code == EAFNOSUPPORT {
-                fd = try bindListeningSocket(host: "0.0.0.0", port: port, v6Only: false)
+                fd = try bindListeningSocket(host: "0.0.0.0", port: port, v6Only: false, backlog: backlog)
             }
         } else {
-            fd = try bindListeningSocket(host: host, port: port, v6Only: true)
+            fd = try bindListeningSocket(host: host, port: port, v6Only: true, backlog: backlog)
         }
         let listener = Listener(loop: self, fd: fd, id: takeSourceID(), port: Int(cs_local_port(fd)),
-                                onAccept: onAccept)
+                                keepAliveSeconds: keepAliveSeconds, onAccept: onAccept)
         guard register(listener, fd: fd, events: CS_EPOLLIN, token: listener.id) else {
             let code = errno
             Glibc.close(fd)
@@ -228,7 +232,41 @@ public final class EventLoop: @unchecked Sendable {
         return listener
     }
 
-    private func bindListeningSocket(host: String, port: Int, v6Only: Bool) throws(SocketError) -> Int32 {
+    /// Loop thread only. Listens on a Unix domain socket at `path` (an old socket file
+    /// there is removed first, as Redis does), with the file mode `permissions` when it is
+    /// not 0. Accepted connections report `path` as their remote host and port 0.
+    public func listenUnix(
+        path: String, permissions: UInt32, backlog: Int32 = EventLoop.listenBacklog,
+        onAccept: @escaping (Connection) -> Void
+    ) throws(SocketError) -> Listener {
+        assertInLoop()
+        var address = sockaddr_storage()
+        var length: UInt32 = 0
+        guard cs_parse_unix_address(path, &address, &length) >= 0 else { throw .invalidAddress(path) }
+        let fd = cs_socket_stream(AF_UNIX)
+        guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
+        func fail(_ call: String) -> SocketError {
+            let code = errno
+            Glibc.close(fd)
+            return .system(call: call, errno: code)
+        }
+        unlink(path)
+        guard cs_bind(fd, &address, length) == 0 else { throw fail("bind") }
+        if permissions != 0 {
+            guard chmod(path, mode_t(permissions)) == 0 else { throw fail("chmod") }
+        }
+        guard Glibc.listen(fd, backlog) == 0 else { throw fail("listen") }
+        let listener = Listener(loop: self, fd: fd, id: takeSourceID(), port: 0, keepAliveSeconds: 0,
+                                unixPath: path, onAccept: onAccept)
+        guard register(listener, fd: fd, events: CS_EPOLLIN, token: listener.id) else {
+            let code = errno
+            Glibc.close(fd)
+            throw .system(call: "epoll_ctl", errno: code)
+        }
+        return listener
+    }
+
+    private func bindListeningSocket(host: String, port: Int, v6Only: Bool, backlog: Int32) throws(SocketError) -> Int32 {
         var address = sockaddr_storage()
         var length: UInt32 = 0
         let family = cs_parse_address(host, Int32(port), &address, &length)
@@ -245,7 +283,7 @@ public final class EventLoop: @unchecked Sendable {
             guard cs_set_v6only(fd, v6Only ? 1 : 0) == 0 else { throw fail("setsockopt(IPV6_V6ONLY)") }
         }
         guard cs_bind(fd, &address, length) == 0 else { throw fail("bind") }
-        guard Glibc.listen(fd, EventLoop.listenBacklog) == 0 else { throw fail("listen") }
+        guard Glibc.listen(fd, backlog) == 0 else { throw fail("listen") }
         return fd
     }
 

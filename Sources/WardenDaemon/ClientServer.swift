@@ -2,8 +2,10 @@
 import Glibc
 #endif
 import EventLoop
+import Configuration
 import RESP
 import SentinelCore
+import WardenACL
 
 /// One client connected to the sentinel port.
 final class ClientSession {
@@ -11,7 +13,16 @@ final class ClientSession {
     let connection: Connection
     var parser: RESPRequestParser
     var version: RESPVersion = .resp2
-    var authenticated: Bool
+    /// AUTH or HELLO AUTH succeeded (Redis's `c->authenticated`). Without it, a client
+    /// may run commands only while the default user is `on` and `nopass`.
+    var authenticated = false
+    /// The ACL user the client runs commands as, and a copy of its rules, refreshed
+    /// when `ClientServer.aclGeneration` moves on.
+    var userName = "default"
+    var user: ACLUser
+    var aclGeneration: Int
+    /// When the output buffer first went over the soft limit of its class (0: it is not over).
+    var softLimitSince: Millis = 0
     var name: String?
     var libName: String?
     var libVersion: String?
@@ -26,13 +37,14 @@ final class ClientSession {
 
     var subscriptionCount: Int { channels.count + patterns.count }
 
-    init(id: UInt64, connection: Connection, needsAuth: Bool, now: Millis) {
+    init(id: UInt64, connection: Connection, needsAuth: Bool, defaultUser: ACLUser, aclGeneration: Int, now: Millis) {
         self.id = id
         self.connection = connection
         self.parser = RESPRequestParser()
         // As redis-server: until AUTH, big multibulks and bulks are protocol errors.
         self.parser.authenticated = !needsAuth
-        self.authenticated = !needsAuth
+        self.user = defaultUser
+        self.aclGeneration = aclGeneration
         self.createdAt = now
         self.lastCommandAt = now
     }
@@ -54,10 +66,20 @@ final class ClientServer {
     var stats = Stats()
     /// GET-MASTER-ADDR-BY-NAME replies by master name, valid while the address is the same.
     var masterAddressReplies: [String: (address: Address, reply: [UInt8])] = [:]
+    /// ACL users, the ACL log, and a counter that moves on at every ACL change (sessions
+    /// refresh their copy of their user when it does).
+    var acl: ACLUserStore
+    var aclLog: ACLLog
+    var aclGeneration = 0
+    /// Whether clients that did not AUTH must do so: the default user is not
+    /// `nopass`, or is `off` (Redis's `authRequired`).
+    var defaultUserRequiresAuth = false
+    /// The idle-client timer (timeout), when one is running.
+    var idleTimer: TimerID?
 
-    /// Output buffer caps: Redis's pubsub class hard limit, and a cap for normal clients.
-    static let pubsubOutputLimit = 32 * 1024 * 1024
-    static let normalOutputLimit = 64 * 1024 * 1024
+    /// Output cap for normal clients when client-output-buffer-limit sets none (Redis
+    /// has no cap there; Warden keeps one).
+    static let normalOutputSafetyLimit = 64 * 1024 * 1024
 
     struct Stats {
         var connectionsReceived = 0
@@ -67,22 +89,29 @@ final class ClientServer {
         var netOutputBytes = 0
     }
 
-    init(daemon: Daemon) {
+    init(daemon: Daemon, acl: ACLUserStore) {
         self.daemon = daemon
+        self.acl = acl
+        self.aclLog = ACLLog(maxLength: daemon.serverSettings.acllogMaxLen)
+        aclChanged()
     }
 
     var settings: SentinelConfig { daemon.core.settings }
+    var server: ServerSettings { daemon.serverSettings }
 
     func listen() throws {
         let port = settings.port
         let hosts = settings.bind.isEmpty ? ["0.0.0.0", "::"] : settings.bind
+        let backlog = Int32(clamping: server.tcpBacklog)
+        let keepAlive = Int32(clamping: server.tcpKeepalive)
         for host in hosts {
             // A leading '-' (Redis: "bind -::*") marks an optional address.
             let optional = host.hasPrefix("-") || settings.bind.isEmpty && host == "::"
             let h = host.hasPrefix("-") ? String(host.dropFirst()) : host
             let addr = h == "*" ? "0.0.0.0" : h == "::*" ? "::" : h
             do {
-                listeners.append(try daemon.loop.listen(host: addr, port: port) { [unowned self] c in
+                listeners.append(try daemon.loop.listen(host: addr, port: port, backlog: backlog,
+                                                        keepAliveSeconds: keepAlive) { [unowned self] c in
                     self.accept(c)
                 })
             } catch {
@@ -90,6 +119,14 @@ final class ClientServer {
                 throw error
             }
         }
+        if let path = server.unixSocket {
+            listeners.append(try daemon.loop.listenUnix(path: path, permissions: server.unixSocketPerm,
+                                                        backlog: backlog) { [unowned self] c in
+                self.accept(c)
+            })
+            daemon.logger.log(.notice, "The server is now ready to accept connections at \(path)")
+        }
+        startIdleTimer()
     }
 
     func accept(_ c: Connection) {
@@ -101,10 +138,11 @@ final class ClientServer {
             c.closeAfterWriting()
             return
         }
-        let s = ClientSession(id: nextClientID, connection: c, needsAuth: settings.requirepass != nil, now: now)
+        let s = ClientSession(id: nextClientID, connection: c, needsAuth: defaultUserRequiresAuth,
+                              defaultUser: acl.defaultUser, aclGeneration: aclGeneration, now: now)
         nextClientID += 1
         sessions[s.id] = s
-        c.outputLimit = Self.normalOutputLimit
+        applyOutputLimit(s)
         c.onRead = { [unowned self, unowned s] bytes in
             self.stats.netInputBytes += bytes.count
             self.read(s, bytes)
@@ -145,7 +183,7 @@ final class ClientServer {
             commands += 1
             if !answerMasterAddressQuickly(s, args) {
                 execute(s, args, now: now)
-                parser.authenticated = s.authenticated
+                parser.authenticated = !authRequired(s)
             }
         }
         stats.commandsProcessed += commands
@@ -158,6 +196,7 @@ final class ClientServer {
             stats.netOutputBytes += s.out.count
             s.connection.write(s.out)
             s.out.removeAll(keepingCapacity: true)
+            checkSoftOutputLimit(s)
         }
         if s.closing {
             s.connection.closeAfterWriting()
@@ -170,7 +209,7 @@ final class ClientServer {
         if s.channels.insert(channel).inserted {
             channelSubscribers[channel, default: []].append(s)
         }
-        s.connection.outputLimit = Self.pubsubOutputLimit
+        applyOutputLimit(s)
         s.reply(pushOrArray(s, [.bulk("subscribe"), .bulk(channel), .integer(Int64(s.subscriptionCount))]))
     }
 
@@ -179,6 +218,7 @@ final class ClientServer {
             channelSubscribers[channel]?.removeAll { $0 === s }
             if channelSubscribers[channel]?.isEmpty == true { channelSubscribers[channel] = nil }
         }
+        if s.subscriptionCount == 0 { applyOutputLimit(s) }
         s.reply(pushOrArray(s, [.bulk("unsubscribe"), .bulk(channel), .integer(Int64(s.subscriptionCount))]))
     }
 
@@ -187,13 +227,14 @@ final class ClientServer {
             s.patterns.append(pattern)
             if !patternSubscribers.contains(where: { $0 === s }) { patternSubscribers.append(s) }
         }
-        s.connection.outputLimit = Self.pubsubOutputLimit
+        applyOutputLimit(s)
         s.reply(pushOrArray(s, [.bulk("psubscribe"), .bulk(pattern), .integer(Int64(s.subscriptionCount))]))
     }
 
     func punsubscribe(_ s: ClientSession, _ pattern: String) {
         s.patterns.removeAll { $0 == pattern }
         if s.patterns.isEmpty { patternSubscribers.removeAll { $0 === s } }
+        if s.subscriptionCount == 0 { applyOutputLimit(s) }
         s.reply(pushOrArray(s, [.bulk("punsubscribe"), .bulk(pattern), .integer(Int64(s.subscriptionCount))]))
     }
 
@@ -233,6 +274,8 @@ final class ClientServer {
     }
 
     func closeAll() {
+        if let idleTimer { daemon.loop.cancel(idleTimer) }
+        idleTimer = nil
         for l in listeners { l.close() }
         listeners = []
         for (_, s) in sessions {

@@ -4,6 +4,7 @@ import Glibc
 import EventLoop
 import SentinelCore
 import Configuration
+import WardenACL
 import WardenDaemon
 
 // warden /path/to/sentinel.conf [--port N] [--<directive> <value> ...]
@@ -45,12 +46,21 @@ case .run(let givenPath, let overrides, let testConfig):
     } catch {
         fail("\(configPath):0: cannot read the configuration file: \(error)")
     }
-    let config: SentinelConfig
+    // Like redis-server, `dir` changes the working directory as soon as it is read, so
+    // later relative paths (includes, scripts, logfile, aclfile) resolve from it.
+    let loaded: LoadedConfig
     do {
-        config = try WardenCommandLine.parse(fileText: text, file: configPath, overrides: overrides,
-                                             isExecutable: { access($0, X_OK) == 0 })
+        loaded = try WardenCommandLine.load(fileText: text, file: configPath, overrides: overrides,
+                                            environment: .system)
     } catch {
         fail("\(error)\n\n\(error.redisStyleReport)")
+    }
+    let config = loaded.sentinel
+    let users: ACLUserStore
+    do {
+        users = try ACLSetup.initialUsers(sentinel: config, server: loaded.server)
+    } catch {
+        fail("\(error)")
     }
     if testConfig {
         print("Configuration test passed")
@@ -60,9 +70,6 @@ case .run(let givenPath, let overrides, let testConfig):
         try ConfigFile.checkWritable(path: configPath)
     } catch {
         fail("\(error)")
-    }
-    if let dir = config.dir, chdir(dir) != 0 {
-        fail("Can't chdir to '\(dir)': \(String(cString: strerror(errno)))")
     }
     if config.daemonize {
         // Before any thread exists: fork, leave the terminal, keep running in the child.
@@ -82,7 +89,8 @@ case .run(let givenPath, let overrides, let testConfig):
     } catch {
         fail("Cannot start the event loop: \(error)")
     }
-    let sentinel = Daemon(config: config, configPath: configPath, configText: text, loop: loop)
+    let sentinel = Daemon(config: config, server: loaded.server, users: users, configPath: configPath,
+                          configText: text, loop: loop)
     do {
         try sentinel.start()
     } catch {

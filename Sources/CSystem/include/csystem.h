@@ -60,7 +60,8 @@ int cs_set_reuseaddr(int fd);
 /* IPV6_V6ONLY on or off. */
 int cs_set_v6only(int fd, int on);
 /* TCP_NODELAY, SO_KEEPALIVE, and keepalive probes after `idle_seconds` of silence
- * (then every idle/3 seconds, 3 probes), like Redis's tcp-keepalive. */
+ * (then every idle/3 seconds, 3 probes), like Redis's tcp-keepalive. With
+ * `idle_seconds` 0 or less, TCP_NODELAY only (tcp-keepalive 0: no keepalive). */
 int cs_set_tcp_options(int fd, int idle_seconds);
 /* The pending socket error (SO_ERROR): 0, an errno value, or errno of getsockopt itself. */
 int cs_socket_error(int fd);
@@ -75,6 +76,10 @@ int cs_parse_address(const char *host, int port, void *storage, uint32_t *len);
 /* Writes the numeric host of a sockaddr into `buf` (IPv4-mapped IPv6 addresses as plain
  * IPv4) and returns its port, or -1. */
 int cs_format_address(const void *storage, char *buf, size_t buflen);
+
+/* Fills `storage` with a sockaddr_un for `path`. Returns AF_UNIX, or -1 with errno
+ * ENAMETOOLONG when the path is empty or does not fit. */
+int cs_parse_unix_address(const char *path, void *storage, uint32_t *len);
 
 /* signal(SIGPIPE, SIG_IGN). */
 int cs_ignore_sigpipe(void);
