@@ -50,7 +50,7 @@ extension ACLSelector {
             for category in ACLCategory.allCases where !applied.contains(category) {
                 var on = 0
                 var off = 0
-                for command in table.commands where command.categories.contains(category) {
+                for command in table.commands where !command.isHidden && command.categories.contains(category) {
                     if temp.bits[command.id] { on += 1 } else { off += 1 }
                 }
                 let diff = additive ? off : on

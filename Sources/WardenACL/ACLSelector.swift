@@ -239,9 +239,9 @@ public struct ACLSelector: Equatable, Sendable {
     /// Whether this selector lets `command` run with `args` (the whole request,
     /// command name first); the refusal and the index of the argument at fault.
     func check(_ command: CommandSpec, _ args: [[UInt8]], table: CommandTable) -> ACLCheckResult {
-        if !allCommands && !command.allowedBeforeAuth && !bits[command.id] {
+        if !allCommands && !command.allowedBeforeAuth && !bits[command.aclID] {
             let index = command.parentID == nil ? 1 : 2
-            guard args.count >= 2, index < args.count, let allowed = firstArgs[command.id] else {
+            guard args.count >= 2, index < args.count, let allowed = firstArgs[command.aclID] else {
                 return .deniedCommand
             }
             let given = String(decoding: args[index], as: UTF8.self).lowercased()

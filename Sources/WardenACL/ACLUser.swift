@@ -161,7 +161,7 @@ public struct ACLUser: Equatable, Sendable {
     /// The cheap check for a command without channel arguments: the command's bit in
     /// some selector (or first-arg rules, which need the arguments: then false).
     public func allowsOutright(_ command: CommandSpec) -> Bool {
-        command.allowedBeforeAuth || selectors.contains { $0.allCommands || $0.allows(command.id) }
+        command.allowedBeforeAuth || selectors.contains { $0.allCommands || $0.allows(command.aclID) }
     }
 
     /// Whether a client of this user may keep a subscription: Redis's test when a

@@ -24,6 +24,11 @@ public struct CommandSpec: Sendable {
     public let group: String
     public let parentID: Int?
     public internal(set) var subcommandIDs: [Int]
+    /// The command whose ACL permission this one uses: itself, except for the few
+    /// commands Warden answers beyond redis-sentinel 7.0, which COMMAND does not list.
+    public internal(set) var aclID: Int
+    /// Not listed by COMMAND, ACL CAT or ACL descriptions (a Warden extra).
+    public var isHidden: Bool { aclID != id }
 
     /// Runs before authentication (AUTH, HELLO): Redis's `no_auth` flag.
     public var allowedBeforeAuth: Bool { flags.contains("no_auth") }
@@ -85,10 +90,19 @@ public struct CommandTable: Sendable {
             for sub in entry.subcommands {
                 let subID = commands.count
                 commands.append(sub.spec(id: subID, parent: (id, entry.name)))
-                commands[id].subcommandIDs.append(subID)
+                if sub.checkedAs == nil { commands[id].subcommandIDs.append(subID) }
                 subs[sub.name] = subID
             }
             if !subs.isEmpty { subByName[id] = subs }
+        }
+        // Hidden extras take the permission of the command they name.
+        for entry in entries {
+            for sub in entry.subcommands {
+                guard let proxy = sub.checkedAs, let subID = subByName[topByName[entry.name] ?? -1]?[sub.name],
+                      let parts = Optional(proxy.split(separator: "|").map(String.init)), parts.count == 2,
+                      let target = topByName[parts[0]].flatMap({ subByName[$0]?[parts[1]] }) else { continue }
+                commands[subID].aclID = target
+            }
         }
         var aliasMap: [Int: [String: Int]] = [:]
         for (alias, target) in aliases {
@@ -129,10 +143,13 @@ public struct CommandTable: Sendable {
         return .unknownSubcommand(container: id)
     }
 
-    /// Every command and subcommand in `category`, in table order (ACL CAT).
+    /// Every listed command and subcommand in `category`, in table order (ACL CAT).
     public func members(of category: ACLCategory) -> [CommandSpec] {
-        commands.filter { $0.categories.contains(category) }
+        commands.filter { !$0.isHidden && $0.categories.contains(category) }
     }
+
+    /// Every command COMMAND lists (not the hidden extras).
+    public var listedCount: Int { commands.filter { !$0.isHidden }.count }
 
     /// A table entry before ids are assigned.
     public struct Entry: Sendable {
@@ -146,10 +163,15 @@ public struct CommandTable: Sendable {
         var since: String
         var group: String
         var subcommands: [Entry] = []
+        /// For a hidden Warden extra: the subcommand (`container|name`) whose ACL
+        /// permission it uses.
+        var checkedAs: String?
 
         public init(_ name: String, _ arity: Int, flags: [String], _ categories: [ACLCategory],
                     tips: [String] = [], channels: ChannelArguments = .none,
-                    since: String, group: String, _ summary: String, subcommands: [Entry] = []) {
+                    since: String, group: String, _ summary: String, subcommands: [Entry] = [],
+                    checkedAs: String? = nil) {
+            self.checkedAs = checkedAs
             self.name = name
             self.arity = arity
             self.flags = flags
@@ -167,7 +189,7 @@ public struct CommandTable: Sendable {
                 id: id, name: name, fullName: parent.map { "\($0.name)|\(name)" } ?? name,
                 arity: arity, flags: flags, categories: ACLCategorySet(categories), tips: tips,
                 channels: channels, summary: summary, since: since, group: group,
-                parentID: parent?.id, subcommandIDs: [])
+                parentID: parent?.id, subcommandIDs: [], aclID: id)
         }
     }
 }
@@ -230,6 +252,9 @@ extension CommandTable {
             clientSub("list", -2, admin: true, tips: ["nondeterministic_output"], since: "2.4.0",
                       "Every client connection"),
             clientSub("tracking", -3, since: "6.0.0", "Key tracking for this connection"),
+            // Redis 7.2's CLIENT SETINFO, which redis-py sends; not listed, permitted as SETNAME.
+            Entry("setinfo", 4, flags: plainSub, [.slow, .connection], since: "7.2.0", group: "connection",
+                  "Library name and version of this connection", checkedAs: "client|setname"),
         ]),
         Entry("acl", -2, flags: [], [.slow], since: "6.0.0", group: "server",
               "Access control: users and their permissions", subcommands: [
