@@ -136,6 +136,28 @@ public enum ConfigParser {
     /// so that files written for Redis 7.2 load.
     static let laterDirectives: Set<String> = ["locale-collate"]
 
+    /// Directives whose value is a password: an error report shows only their name.
+    static let secretDirectives: Set<String> = [
+        "requirepass", "masterauth", "tls-key-file-pass", "tls-client-key-file-pass",
+        "sentinel auth-pass", "sentinel sentinel-pass",
+    ]
+
+    /// A config line as error reports show it: without the passwords it holds (the
+    /// value of a password directive, `>pass` / `<pass` rules of a `user` line).
+    static func shownLine(_ line: String) -> String {
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard let first = words.first?.lowercased() else { return line }
+        let key = first == "sentinel" && words.count > 1 ? "sentinel " + words[1].lowercased() : first
+        if secretDirectives.contains(key) {
+            return (first == "sentinel" ? words.prefix(2) : words.prefix(1)).joined(separator: " ") + " (hidden)"
+        }
+        if first == "user" {
+            return words.map { $0.hasPrefix(">") || $0.hasPrefix("<") ? String($0.prefix(1)) + "..." : $0 }
+                .joined(separator: " ")
+        }
+        return line
+    }
+
     /// How deep `include` may nest (Redis has no limit and recurses until it crashes).
     static let maxIncludeDepth = 16
 
@@ -189,7 +211,7 @@ public enum ConfigParser {
                 let trimmed = trimBlanks(raw)
                 if trimmed.isEmpty || trimmed.first == UInt8(ascii: "#") { continue }
                 let ref = LineRef(file: source.file, number: index + 1,
-                                  text: String(decoding: trimmed, as: UTF8.self))
+                                  text: ConfigParser.shownLine(String(decoding: trimmed, as: UTF8.self)))
                 guard let argBytes = splitArgumentBytes(trimmed) else {
                     throw ref.error("Unbalanced quotes in configuration line")
                 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Configuration
 import EventLoop
 import RESP
 import SentinelCore
@@ -277,8 +278,29 @@ extension ClientServer {
         case ("info", 2):
             s.reply(.verbatim(format: "txt", text: Array((clientLine(s) + "\n").utf8)))
         case ("list", _):
-            let all = sessions.values.sorted { $0.id < $1.id }
-            s.reply(.verbatim(format: "txt", text: Array(all.map { clientLine($0) + "\n" }.joined().utf8)))
+            var listed = sessions.values.sorted { $0.id < $1.id }
+            if args.count == 4 && args[2].lowercased() == "type" {
+                let type = args[3].lowercased()
+                guard ["normal", "master", "slave", "replica", "pubsub"].contains(type) else {
+                    s.reply(.error("ERR Unknown client type '\(args[3])'"))
+                    return
+                }
+                listed = listed.filter { type == (outputClass($0) == .pubsub ? "pubsub" : "normal") }
+            } else if args.count > 3 && args[2].lowercased() == "id" {
+                var ids: [UInt64] = []
+                for text in args.dropFirst(3) {
+                    guard let id = ConfigParser.strictInteger(text) else {
+                        s.reply(.error("ERR Invalid client ID"))
+                        return
+                    }
+                    ids.append(UInt64(bitPattern: id))
+                }
+                listed = ids.compactMap { sessions[$0] }
+            } else if args.count != 2 {
+                s.reply(.error("ERR syntax error"))
+                return
+            }
+            s.reply(.verbatim(format: "txt", text: Array(listed.map { clientLine($0) + "\n" }.joined().utf8)))
         case ("kill", _) where args.count >= 3:
             clientKill(s, args)
         case ("help", 2):
@@ -289,7 +311,7 @@ extension ClientServer {
                 "INFO", "    Return information about the current client connection.",
                 "KILL <ip:port>", "    Kill connection made from <ip:port>.",
                 "KILL <option> <value> [<option> <value> [...]]",
-                "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, LADDR <ip:port>, SKIPME (YES|NO)",
+                "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, LADDR <ip:port>, USER <username>, SKIPME (YES|NO)",
                 "LIST [TYPE (NORMAL|PUBSUB)] [ID <id> [<id> ...]]", "    Return information about client connections.",
                 "SETNAME <name>", "    Assign the name <name> to the current connection.",
                 "SETINFO <option> <value>", "    Set client meta attr (LIB-NAME, LIB-VER).",
@@ -317,6 +339,7 @@ extension ClientServer {
         var address: String?
         var localAddress: String?
         var type: String?
+        var user: String?
         var skipMe = true
         var i = 2
         while i + 1 < args.count {
@@ -331,6 +354,12 @@ extension ClientServer {
                 id = v
             case "addr": address = val
             case "laddr": localAddress = val
+            case "user":
+                guard acl[val] != nil else {
+                    s.reply(.error("ERR No such user '\(val)'"))
+                    return
+                }
+                user = val
             case "type": type = val.lowercased()
             case "skipme":
                 switch val.lowercased() {
@@ -355,6 +384,7 @@ extension ClientServer {
             if let id, target.id != id { continue }
             if let address, addr(target) != address { continue }
             if let localAddress, laddr(target) != localAddress { continue }
+            if let user, target.userName != user { continue }
             if let type {
                 let isPubSub = target.subscriptionCount > 0
                 if (type == "pubsub") != isPubSub { continue }

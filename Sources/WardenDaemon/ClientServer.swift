@@ -43,6 +43,8 @@ final class ClientSession {
         self.parser = RESPRequestParser()
         // As redis-server: until AUTH, big multibulks and bulks are protocol errors.
         self.parser.authenticated = !needsAuth
+        // As redis-server: a new client is authenticated when the default user needs no password.
+        self.authenticated = !needsAuth
         self.user = defaultUser
         self.aclGeneration = aclGeneration
         self.createdAt = now

@@ -270,6 +270,21 @@ final class DirectiveTableTests: XCTestCase {
         }
     }
 
+    func testPasswordsStayOutOfErrorReports() {
+        for (text, shown) in [("requirepass \"secret", "requirepass (hidden)"),
+                              ("masterauth a b", "masterauth (hidden)"),
+                              ("sentinel sentinel-pass secret extra", "sentinel sentinel-pass (hidden)"),
+                              ("user alice on >secret #bad", "user alice on >... #bad")] {
+            do throws(ConfigError) {
+                _ = try load(text)
+                XCTFail("accepted \(text)")
+            } catch {
+                XCTAssertEqual(error.lineText, shown)
+                XCTAssertFalse(error.redisStyleReport.contains("secret"), error.redisStyleReport)
+            }
+        }
+    }
+
     func testModulesAndLaterDirectives() {
         XCTAssertEqual(reason("loadmodule /x.so"), "Warden does not load Redis modules")
         XCTAssertEqual(reason("mymodule.option 5"),
