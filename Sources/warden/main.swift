@@ -56,11 +56,19 @@ case .run(let givenPath, let overrides, let testConfig):
         fail("\(error)\n\n\(error.redisStyleReport)")
     }
     let config = loaded.sentinel
+    // From here on, as redis-server: fatal errors go to the log (stdout without a
+    // logfile), not to stderr; --test-config keeps reporting on stderr.
+    let startupLog = Logger(level: .warning, path: config.logfile)
+    func fatal(_ message: String) -> Never {
+        if testConfig { fail(message) }
+        startupLog.log(.warning, message)
+        exit(1)
+    }
     let users: ACLUserStore
     do {
         users = try ACLSetup.initialUsers(sentinel: config, server: loaded.server)
     } catch {
-        fail("\(error)")
+        fatal("\(error)")
     }
     if testConfig {
         print("Configuration test passed")
@@ -69,11 +77,11 @@ case .run(let givenPath, let overrides, let testConfig):
     do {
         try ConfigFile.checkWritable(path: configPath)
     } catch {
-        fail("\(error)")
+        fatal("\(error)")
     }
     if config.daemonize {
         // Before any thread exists: fork, leave the terminal, keep running in the child.
-        if daemon(1, 0) != 0 { fail("daemonize failed: \(String(cString: strerror(errno)))") }
+        if daemon(1, 0) != 0 { fatal("daemonize failed: \(String(cString: strerror(errno)))") }
     }
     if let pidfile = config.pidfile {
         let f = fopen(pidfile, "w")
@@ -87,14 +95,14 @@ case .run(let givenPath, let overrides, let testConfig):
     do {
         loop = try EventLoop()
     } catch {
-        fail("Cannot start the event loop: \(error)")
+        fatal("Cannot start the event loop: \(error)")
     }
     let sentinel = Daemon(config: config, server: loaded.server, users: users, configPath: configPath,
                           configText: text, loop: loop)
     do {
         try sentinel.start()
     } catch {
-        fail("Could not create server TCP listening socket on port \(config.port): \(error)")
+        fatal("Could not create server TCP listening socket on port \(config.port): \(error)")
     }
 
     sentinel.installShutdownSignals()
