@@ -12,9 +12,11 @@ extension ClientServer {
     }
 
     /// Sets the connection's hard limit for the client's class (the connection closes
-    /// itself when its unsent output passes it).
+    /// itself when its unsent output passes it). Nothing changes while the class stays.
     func applyOutputLimit(_ s: ClientSession) {
         let cls = outputClass(s)
+        guard cls != s.limitClass else { return }
+        s.limitClass = cls
         let hard = server.outputBufferLimits[cls]?.hard ?? 0
         if hard > 0 {
             s.connection.outputLimit = Int(clamping: hard)

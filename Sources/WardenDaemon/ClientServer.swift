@@ -23,6 +23,8 @@ final class ClientSession {
     var aclGeneration: Int
     /// When the output buffer first went over the soft limit of its class (0: it is not over).
     var softLimitSince: Millis = 0
+    /// The client class whose output limits are applied (nil before the first).
+    var limitClass: ClientClass?
     var name: String?
     var libName: String?
     var libVersion: String?

@@ -304,6 +304,34 @@ def test_output_buffer_limit_cuts_slow_subscriber(make_redis: Callable[..., Redi
         slow.close()
 
 
+def test_output_buffer_soft_limit(make_redis: Callable[..., RedisServer],
+                                  make_sentinel: Callable[..., Sentinel]) -> None:
+    """The soft limit: a subscriber whose backlog stays above it for longer than its
+    seconds is disconnected at the next reply (no hard limit here)."""
+    limits = "client-output-buffer-limit pubsub 0 64kb 1\n"
+    for sentinel in _both(make_redis, make_sentinel, conf_text=limits):
+        slow = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.connect(("127.0.0.1", sentinel.port))
+        name = b"s" * 16384
+        slow.sendall(b"".join(b"*2\r\n$9\r\nSUBSCRIBE\r\n$%d\r\n%s%04d\r\n" % (len(name) + 4, name, i)
+                              for i in range(600)))
+        with sentinel.conn() as watcher:
+            def subscribed() -> bool:
+                return bool(watcher.call("CLIENT", "LIST", "TYPE", "pubsub").strip())
+            assert subscribed(), "over the soft limit only for a moment: still connected"
+
+            def trickle_until_cut() -> bool:
+                # One more reply now and then, as Redis checks the limit when it adds output.
+                try:
+                    slow.sendall(b"*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\nz\r\n")
+                except OSError:
+                    pass
+                return not subscribed()
+            wait_until(trickle_until_cut, 10, interval=0.5, message="the subscriber to be cut at the soft limit")
+        slow.close()
+
+
 def test_idle_timeout(make_redis: Callable[..., RedisServer], make_sentinel: Callable[..., Sentinel]) -> None:
     """timeout N closes idle clients, but not subscribers."""
     for sentinel in _both(make_redis, make_sentinel, conf_text="timeout 1\n"):
