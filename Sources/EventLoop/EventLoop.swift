@@ -222,8 +222,12 @@ public final class EventLoop: @unchecked Sendable {
         } else {
             fd = try bindListeningSocket(host: host, port: port, v6Only: true, backlog: backlog)
         }
-        let listener = Listener(loop: self, fd: fd, id: takeSourceID(), port: Int(cs_local_port(fd)),
-                                keepAliveSeconds: keepAliveSeconds, onAccept: onAccept)
+        return try registered(Listener(loop: self, fd: fd, id: takeSourceID(), port: Int(cs_local_port(fd)),
+                                       keepAliveSeconds: keepAliveSeconds, onAccept: onAccept), fd: fd)
+    }
+
+    /// Adds a new listener to epoll; on failure its descriptor is closed.
+    private func registered(_ listener: Listener, fd: Int32) throws(SocketError) -> Listener {
         guard register(listener, fd: fd, events: CS_EPOLLIN, token: listener.id) else {
             let code = errno
             Glibc.close(fd)
@@ -243,27 +247,11 @@ public final class EventLoop: @unchecked Sendable {
         var address = sockaddr_storage()
         var length: UInt32 = 0
         guard cs_parse_unix_address(path, &address, &length) >= 0 else { throw .invalidAddress(path) }
-        let fd = cs_socket_stream(AF_UNIX)
-        guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
-        func fail(_ call: String) -> SocketError {
-            let code = errno
-            Glibc.close(fd)
-            return .system(call: call, errno: code)
-        }
         unlink(path)
-        guard cs_bind(fd, &address, length) == 0 else { throw fail("bind") }
-        if permissions != 0 {
-            guard chmod(path, mode_t(permissions)) == 0 else { throw fail("chmod") }
-        }
-        guard Glibc.listen(fd, backlog) == 0 else { throw fail("listen") }
-        let listener = Listener(loop: self, fd: fd, id: takeSourceID(), port: 0, keepAliveSeconds: 0,
-                                unixPath: path, onAccept: onAccept)
-        guard register(listener, fd: fd, events: CS_EPOLLIN, token: listener.id) else {
-            let code = errno
-            Glibc.close(fd)
-            throw .system(call: "epoll_ctl", errno: code)
-        }
-        return listener
+        let fd = try boundSocket(family: AF_UNIX, address: &address, length: length, backlog: backlog,
+                                 afterBind: { _ in permissions == 0 || chmod(path, mode_t(permissions)) == 0 ? nil : "chmod" })
+        return try registered(Listener(loop: self, fd: fd, id: takeSourceID(), port: 0, keepAliveSeconds: 0,
+                                       unixPath: path, onAccept: onAccept), fd: fd)
     }
 
     private func bindListeningSocket(host: String, port: Int, v6Only: Bool, backlog: Int32) throws(SocketError) -> Int32 {
@@ -271,19 +259,34 @@ public final class EventLoop: @unchecked Sendable {
         var length: UInt32 = 0
         let family = cs_parse_address(host, Int32(port), &address, &length)
         guard family >= 0 else { throw .invalidAddress(host) }
+        return try boundSocket(family: family, address: &address, length: length, backlog: backlog,
+                               beforeBind: { fd in
+                                   if cs_set_reuseaddr(fd) != 0 { return "setsockopt(SO_REUSEADDR)" }
+                                   if family == AF_INET6 && cs_set_v6only(fd, v6Only ? 1 : 0) != 0 {
+                                       return "setsockopt(IPV6_V6ONLY)"
+                                   }
+                                   return nil
+                               })
+    }
+
+    /// A listening socket of `family` bound to `address`: `beforeBind` and `afterBind`
+    /// return the name of the call that failed, or nil. On any failure the descriptor
+    /// is closed and the error names the call.
+    private func boundSocket(
+        family: Int32, address: inout sockaddr_storage, length: UInt32, backlog: Int32,
+        beforeBind: (Int32) -> String? = { _ in nil }, afterBind: (Int32) -> String? = { _ in nil }
+    ) throws(SocketError) -> Int32 {
         let fd = cs_socket_stream(family)
         guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
-        func fail(_ call: String) -> SocketError {
+        var failed = beforeBind(fd)
+        if failed == nil && cs_bind(fd, &address, length) != 0 { failed = "bind" }
+        if failed == nil { failed = afterBind(fd) }
+        if failed == nil && Glibc.listen(fd, backlog) != 0 { failed = "listen" }
+        if let call = failed {
             let code = errno
             Glibc.close(fd)
-            return .system(call: call, errno: code)
+            throw .system(call: call, errno: code)
         }
-        guard cs_set_reuseaddr(fd) == 0 else { throw fail("setsockopt(SO_REUSEADDR)") }
-        if family == AF_INET6 {
-            guard cs_set_v6only(fd, v6Only ? 1 : 0) == 0 else { throw fail("setsockopt(IPV6_V6ONLY)") }
-        }
-        guard cs_bind(fd, &address, length) == 0 else { throw fail("bind") }
-        guard Glibc.listen(fd, backlog) == 0 else { throw fail("listen") }
         return fd
     }
 

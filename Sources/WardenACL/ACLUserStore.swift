@@ -48,14 +48,22 @@ public struct ACLUserStore: Sendable {
             return "Unmatched parenthesis in acl selector starting at '\(ACLUserStore.shown(start.argument))'."
         }
         var user = users[name] ?? ACLUser(name: name, table: table, pubsubDefaultAllChannels: pubsubDefaultAllChannels)
-        for rule in merged {
+        if let (rule, error) = apply(merged, to: &user) {
+            return "Error in ACL SETUSER modifier '\(ACLUserStore.shown(rule))': \(error.message)"
+        }
+        users[name] = user
+        return nil
+    }
+
+    /// Applies `rules` in order; the first that fails and why.
+    private func apply(_ rules: [[UInt8]], to user: inout ACLUser) -> ([UInt8], ACLRuleError)? {
+        for rule in rules {
             do throws(ACLRuleError) {
                 try user.apply(rule, table: table, pubsubDefaultAllChannels: pubsubDefaultAllChannels)
             } catch {
-                return "Error in ACL SETUSER modifier '\(ACLUserStore.shown(rule))': \(error.message)"
+                return (rule, error)
             }
         }
-        users[name] = user
         return nil
     }
 
@@ -141,12 +149,8 @@ public struct ACLUserStore: Sendable {
         if name == "default" {
             try? user.apply(Array("reset".utf8), table: table, pubsubDefaultAllChannels: pubsubDefaultAllChannels)
         }
-        for rule in merged {
-            do throws(ACLRuleError) {
-                try user.apply(rule, table: table, pubsubDefaultAllChannels: pubsubDefaultAllChannels)
-            } catch {
-                return "Error loading ACL rule '\(ACLUserStore.shown(rule))' for the user named '\(name)': \(error.message)"
-            }
+        if let (rule, error) = apply(merged, to: &user) {
+            return "Error loading ACL rule '\(ACLUserStore.shown(rule))' for the user named '\(name)': \(error.message)"
         }
         users[name] = user
         return nil

@@ -179,7 +179,7 @@ extension ClientServer {
 
     func aclSave(_ s: ClientSession, now: Millis) {
         if let failure = SystemFiles.replace(server.aclfile, with: acl.fileText(), now: now) {
-            daemon.logger.log(.warning, failure.reason)
+            daemon.logger.log(.warning, failure)
             s.reply(.error("ERR There was an error trying to save the ACLs. Please check the server logs for more information"))
         } else {
             s.reply(.ok)

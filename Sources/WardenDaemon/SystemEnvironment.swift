@@ -27,10 +27,13 @@ extension ConfigEnvironment {
 /// Small file helpers on Glibc, for config includes and the ACL file.
 enum SystemFiles {
     struct Failure: Error {
-        var reason: String
+        var errno: Int32
+        /// open(2) failed (otherwise read(2), or the file is too large).
+        var opening: Bool
+        var reason: String { String(cString: strerror(errno)) }
     }
 
-    /// Files larger than this are refused (a config or ACL file is a few kilobytes).
+    /// Files larger than this are refused (config and ACL files are a few kilobytes).
     static let maxFileSize = 64 * 1024 * 1024
 
     static func errnoText() -> String { String(cString: strerror(errno)) }
@@ -38,7 +41,7 @@ enum SystemFiles {
     /// The whole file as text.
     static func read(_ path: String) -> Result<String, Failure> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(Failure(reason: errnoText())) }
+        guard fd >= 0 else { return .failure(Failure(errno: errno, opening: true)) }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
@@ -46,11 +49,11 @@ enum SystemFiles {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                return .failure(Failure(reason: errnoText()))
+                return .failure(Failure(errno: errno, opening: false))
             }
             if n == 0 { break }
             bytes += chunk[0..<n]
-            if bytes.count > maxFileSize { return .failure(Failure(reason: "File too large")) }
+            if bytes.count > maxFileSize { return .failure(Failure(errno: EFBIG, opening: false)) }
         }
         return .success(String(decoding: bytes, as: UTF8.self))
     }
@@ -67,10 +70,10 @@ enum SystemFiles {
 
     /// Writes `text` to a temporary file next to `path` and renames it over `path`
     /// (ACL SAVE). The error is logged by the caller.
-    static func replace(_ path: String, with text: String, now: Int64) -> Failure? {
+    static func replace(_ path: String, with text: String, now: Int64) -> String? {
         let temp = "\(path).tmp-\(getpid())-\(now)"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return Failure(reason: "Opening temp ACL file for ACL SAVE: \(errnoText())") }
+        guard fd >= 0 else { return "Opening temp ACL file for ACL SAVE: \(errnoText())" }
         let bytes = Array(text.utf8)
         var written = 0
         while written < bytes.count {
@@ -80,7 +83,7 @@ enum SystemFiles {
                 let reason = errnoText()
                 close(fd)
                 unlink(temp)
-                return Failure(reason: "Writing ACL file for ACL SAVE: \(reason)")
+                return "Writing ACL file for ACL SAVE: \(reason)"
             }
             written += n
         }
@@ -88,7 +91,7 @@ enum SystemFiles {
         guard rename(temp, path) == 0 else {
             let reason = errnoText()
             unlink(temp)
-            return Failure(reason: "Renaming ACL file for ACL SAVE: \(reason)")
+            return "Renaming ACL file for ACL SAVE: \(reason)"
         }
         return nil
     }
