@@ -95,13 +95,19 @@ final class ClientServer {
 
     init(daemon: Daemon, acl: ACLUserStore) {
         self.daemon = daemon
+        self.server = daemon.serverSettings
+        self.sentinelKeepsItsName = daemon.serverSettings.commandNames["sentinel"] == "sentinel"
         self.acl = acl
         self.aclLog = ACLLog(maxLength: daemon.serverSettings.acllogMaxLen)
         aclChanged()
     }
 
     var settings: SentinelConfig { daemon.core.settings }
-    var server: ServerSettings { daemon.serverSettings }
+    /// The redis-server directives in force (they do not change while running).
+    let server: ServerSettings
+    /// SENTINEL answers under its own name (no rename-command moved it): the fast path's
+    /// precondition.
+    let sentinelKeepsItsName: Bool
 
     func listen() throws {
         let port = settings.port

@@ -73,8 +73,7 @@ extension ClientServer {
     /// The fast path's own check for SENTINEL GET-MASTER-ADDR-BY-NAME: under its
     /// own name, authenticated, and allowed by the client's user.
     func mayAnswerMasterAddressQuickly(_ s: ClientSession) -> Bool {
-        server.commandNames["sentinel"] == "sentinel" && !authRequired(s)
-            && currentUser(s).allowsOutright(Self.getMasterAddrSpec)
+        sentinelKeepsItsName && !authRequired(s) && currentUser(s).allowsOutright(Self.getMasterAddrSpec)
     }
 
     static let getMasterAddrSpec: CommandSpec = table.command(fullName: "sentinel|get-master-addr-by-name")
