@@ -74,11 +74,17 @@ extension Sentinel {
         "replicas": 3, "reset": 3, "sentinels": 3, "set": -5, "simulate-failure": -3, "slaves": 3,
     ]
 
+    /// Valkey 8's names for four subcommands, answered as Redis's.
+    static let valkeyNames = [
+        "get-primary-addr-by-name": "get-master-addr-by-name", "primary": "master",
+        "primaries": "masters", "is-primary-down-by-addr": "is-master-down-by-addr",
+    ]
+
     func dispatchSentinelCommand(_ args: [String], raw: [[UInt8]], executable: [String: Bool]) -> CommandResult {
         guard args.count >= 2 else {
             return .reply(Self.error("ERR wrong number of arguments for 'sentinel' command"))
         }
-        let sub = args[1].lowercased()
+        let sub = Self.valkeyNames[args[1].lowercased()] ?? args[1].lowercased()
         guard let arity = Self.subcommandArity[sub] else {
             return .reply(Self.error("ERR unknown subcommand '\(Self.clip(args[1]))'. Try \(args[0].uppercased()) HELP."))
         }

@@ -111,7 +111,8 @@ extension Sentinel {
             case "quorum" where more > 0:
                 guard let n = number(atLeast: 1), n <= Int64(Int32.max) else { return invalid(args[j + 1]) }
                 change = .quorum(Int(n))
-            case "master-reboot-down-after-period" where more > 0:
+            case "master-reboot-down-after-period" where more > 0,
+                 "primary-reboot-down-after-period" where more > 0:  // Valkey 8's name
                 guard let n = number(atLeast: 0) else { return invalid(args[j + 1]) }
                 change = .rebootDownAfter(n)
             case "notification-script" where more > 0, "client-reconfig-script" where more > 0:

@@ -2,8 +2,10 @@
 import Glibc
 #endif
 import EventLoop
+import Configuration
 import RESP
 import SentinelCore
+import WardenACL
 
 /// One client connected to the sentinel port.
 final class ClientSession {
@@ -11,7 +13,18 @@ final class ClientSession {
     let connection: Connection
     var parser: RESPRequestParser
     var version: RESPVersion = .resp2
-    var authenticated: Bool
+    /// AUTH or HELLO AUTH succeeded (Redis's `c->authenticated`). Without it, a client
+    /// may run commands only while the default user is `on` and `nopass`.
+    var authenticated = false
+    /// The ACL user the client runs commands as, and a copy of its rules, refreshed
+    /// when `ClientServer.aclGeneration` moves on.
+    var userName = "default"
+    var user: ACLUser
+    var aclGeneration: Int
+    /// When the output buffer first went over the soft limit of its class (0: it is not over).
+    var softLimitSince: Millis = 0
+    /// The client class whose output limits are applied (nil before the first).
+    var limitClass: ClientClass?
     var name: String?
     var libName: String?
     var libVersion: String?
@@ -34,13 +47,16 @@ final class ClientSession {
 
     var subscriptionCount: Int { channels.count + patterns.count }
 
-    init(id: UInt64, connection: Connection, needsAuth: Bool, now: Millis) {
+    init(id: UInt64, connection: Connection, needsAuth: Bool, defaultUser: ACLUser, aclGeneration: Int, now: Millis) {
         self.id = id
         self.connection = connection
         self.parser = RESPRequestParser()
         // As redis-server: until AUTH, big multibulks and bulks are protocol errors.
         self.parser.authenticated = !needsAuth
+        // As redis-server: a new client is authenticated when the default user needs no password.
         self.authenticated = !needsAuth
+        self.user = defaultUser
+        self.aclGeneration = aclGeneration
         self.createdAt = now
         self.lastCommandAt = now
     }
@@ -69,6 +85,20 @@ final class ClientServer {
     /// Replies gathered during one read are handed to the connection whenever they reach
     /// this size, so the output limit is checked along a pipeline, not only at its end.
     static let replyBatchBytes = 64 * 1024
+    /// ACL users, the ACL log, and a counter that moves on at every ACL change (sessions
+    /// refresh their copy of their user when it does).
+    var acl: ACLUserStore
+    var aclLog: ACLLog
+    var aclGeneration = 0
+    /// Whether clients that did not AUTH must do so: the default user is not
+    /// `nopass`, or is `off` (Redis's `authRequired`).
+    var defaultUserRequiresAuth = false
+    /// The idle-client timer (timeout), when one is running.
+    var idleTimer: TimerID?
+
+    /// Output cap for normal clients when client-output-buffer-limit sets none (Redis
+    /// has no cap there; Warden keeps one).
+    static let normalOutputSafetyLimit = 64 * 1024 * 1024
 
     struct Stats {
         var connectionsReceived = 0
@@ -78,11 +108,21 @@ final class ClientServer {
         var netOutputBytes = 0
     }
 
-    init(daemon: Daemon) {
+    init(daemon: Daemon, acl: ACLUserStore) {
         self.daemon = daemon
+        self.server = daemon.serverSettings
+        self.sentinelKeepsItsName = daemon.serverSettings.commandNames["sentinel"] == "sentinel"
+        self.acl = acl
+        self.aclLog = ACLLog(maxLength: daemon.serverSettings.acllogMaxLen)
+        aclChanged()
     }
 
     var settings: SentinelConfig { daemon.core.settings }
+    /// The redis-server directives in force (they do not change while running).
+    let server: ServerSettings
+    /// SENTINEL answers under its own name (no rename-command moved it): the fast path's
+    /// precondition.
+    let sentinelKeepsItsName: Bool
 
     /// Opens `port` (unless 0) and `tls-port` (unless 0) on every bind address.
     func listen() throws(StartupError) {
@@ -95,19 +135,34 @@ final class ClientServer {
         if settings.tls.port != 0 {
             tlsListeners = try openListeners(port: settings.tls.port, tls: daemon.tls.serverSettings)
         }
+        if let path = server.unixSocket {
+            do {
+                listeners.append(try daemon.loop.listenUnix(path: path, permissions: server.unixSocketPerm,
+                                                            backlog: Int32(clamping: server.tcpBacklog)) { [unowned self] c in
+                    self.accept(c)
+                })
+            } catch {
+                throw StartupError("Failed opening Unix socket \(path): \(error)")
+            }
+            daemon.logger.log(.notice, "The server is now ready to accept connections at \(path)")
+        }
+        startIdleTimer()
     }
 
     /// Listeners on `port` for every bind address; on failure none stays open.
     func openListeners(port: Int, tls: TLSServerSettings?) throws(StartupError) -> [Listener] {
         var opened: [Listener] = []
         let hosts = settings.bind.isEmpty ? ["0.0.0.0", "::"] : settings.bind
+        let backlog = Int32(clamping: server.tcpBacklog)
+        let keepAlive = Int32(clamping: server.tcpKeepalive)
         for host in hosts {
             // A leading '-' (Redis: "bind -::*") marks an optional address.
             let optional = host.hasPrefix("-") || settings.bind.isEmpty && host == "::"
             let h = host.hasPrefix("-") ? String(host.dropFirst()) : host
             let addr = h == "*" ? "0.0.0.0" : h == "::*" ? "::" : h
             do {
-                opened.append(try daemon.loop.listen(host: addr, port: port, tls: tls) { [unowned self] c in
+                opened.append(try daemon.loop.listen(host: addr, port: port, tls: tls, backlog: backlog,
+                                                     keepAliveSeconds: keepAlive) { [unowned self] c in
                     self.accept(c)
                 })
             } catch {
@@ -132,10 +187,11 @@ final class ClientServer {
             return
         }
         stats.connectionsReceived += 1
-        let s = ClientSession(id: nextClientID, connection: c, needsAuth: settings.requirepass != nil, now: now)
+        let s = ClientSession(id: nextClientID, connection: c, needsAuth: defaultUserRequiresAuth,
+                              defaultUser: acl.defaultUser, aclGeneration: aclGeneration, now: now)
         nextClientID += 1
         sessions[s.id] = s
-        c.outputLimit = Self.normalOutputLimit
+        applyOutputLimit(s)
         c.onRead = { [unowned self, unowned s] bytes in
             self.stats.netInputBytes += bytes.count
             self.read(s, bytes)
@@ -224,7 +280,7 @@ final class ClientServer {
             guard let args, !args.isEmpty else { break }
             commands += 1
             execute(s, args, now: now)
-            parser.authenticated = s.authenticated
+            parser.authenticated = !authRequired(s)
             if s.out.count >= Self.replyBatchBytes {
                 writeReplies(s)
                 // Over its output limit: the rest of the pipeline is not run.
@@ -238,6 +294,7 @@ final class ClientServer {
 
     func flush(_ s: ClientSession) {
         writeReplies(s)
+        checkSoftOutputLimit(s)
         if s.closing {
             s.connection.closeAfterWriting()
         }
@@ -257,7 +314,7 @@ final class ClientServer {
         if s.channels.insert(channel).inserted {
             channelSubscribers[channel, default: []].append(s)
         }
-        s.connection.outputLimit = Self.pubsubOutputLimit
+        applyOutputLimit(s)
         s.reply(pushOrArray(s, [.bulk("subscribe"), .bulk(channel), .integer(Int64(s.subscriptionCount))]))
     }
 
@@ -266,6 +323,7 @@ final class ClientServer {
             channelSubscribers[channel]?.removeAll { $0 === s }
             if channelSubscribers[channel]?.isEmpty == true { channelSubscribers[channel] = nil }
         }
+        if s.subscriptionCount == 0 { applyOutputLimit(s) }
         s.reply(pushOrArray(s, [.bulk("unsubscribe"), .bulk(channel), .integer(Int64(s.subscriptionCount))]))
     }
 
@@ -274,13 +332,14 @@ final class ClientServer {
             s.patterns.append(pattern)
             if !patternSubscribers.contains(where: { $0 === s }) { patternSubscribers.append(s) }
         }
-        s.connection.outputLimit = Self.pubsubOutputLimit
+        applyOutputLimit(s)
         s.reply(pushOrArray(s, [.bulk("psubscribe"), .bulk(pattern), .integer(Int64(s.subscriptionCount))]))
     }
 
     func punsubscribe(_ s: ClientSession, _ pattern: String) {
         s.patterns.removeAll { $0 == pattern }
         if s.patterns.isEmpty { patternSubscribers.removeAll { $0 === s } }
+        if s.subscriptionCount == 0 { applyOutputLimit(s) }
         s.reply(pushOrArray(s, [.bulk("punsubscribe"), .bulk(pattern), .integer(Int64(s.subscriptionCount))]))
     }
 
@@ -320,6 +379,8 @@ final class ClientServer {
     }
 
     func closeAll() {
+        if let idleTimer { daemon.loop.cancel(idleTimer) }
+        idleTimer = nil
         for l in listeners + tlsListeners { l.close() }
         listeners = []
         tlsListeners = []

@@ -6,6 +6,7 @@ import EventLoop
 import RESP
 import SentinelCore
 import Configuration
+import WardenACL
 
 /// The running sentinel: drives `SentinelCore.Sentinel` with real sockets, a real
 /// clock and a real disk, and serves clients on the sentinel port.
@@ -16,6 +17,10 @@ import Configuration
 public final class Daemon: @unchecked Sendable {
     let loop: EventLoop
     let core: Sentinel
+    /// The redis-server directives that apply to the sentinel port.
+    let serverSettings: ServerSettings
+    /// The ACL users at start (ACLSetup.initialUsers).
+    let initialUsers: ACLUserStore
     let configFile: ConfigFile
     /// The file text as last read or written, the base of every rewrite.
     var configText: String
@@ -46,8 +51,13 @@ public final class Daemon: @unchecked Sendable {
         init(_ c: Connection) { connection = c }
     }
 
-    public init(config: SentinelConfig, configPath: String, configText: String, loop: EventLoop) {
+    public init(config: SentinelConfig, server: ServerSettings = ServerSettings(), users: ACLUserStore? = nil,
+                configPath: String, configText: String, loop: EventLoop) {
         self.loop = loop
+        self.serverSettings = server
+        var defaultUsers = ACLUserStore()
+        defaultUsers.setDefaultPassword(config.requirepass?.bytes)
+        self.initialUsers = users ?? defaultUsers
         self.configFile = ConfigFile(path: configPath)
         self.configText = configText
         self.logger = Logger(level: config.loglevel, path: config.logfile)
@@ -67,7 +77,7 @@ public final class Daemon: @unchecked Sendable {
     /// port can't be bound.
     public func start() throws {
         try configureTLS()
-        server = ClientServer(daemon: self)
+        server = ClientServer(daemon: self, acl: initialUsers)
         try server.listen()
         let tlsPort = core.settings.tls.port != 0 ? ", tls-port \(core.settings.tls.port)" : ""
         logger.log(.notice, "Warden \(WardenVersion.string) (redis-sentinel compatible) started, port \(core.settings.port)\(tlsPort), pid \(getpid())")
