@@ -39,7 +39,8 @@ let package = Package(
         // Seeded, deterministic world of sentinels, fake Redis nodes, network and faults.
         .target(name: "Simulation", dependencies: ["SentinelCore", "RESP"]),
         // The daemon: drives SentinelCore with real sockets, serves clients, persists.
-        .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "Configuration", "EventLoop", "CSystem", "WardenCrypto", "WardenACL"]),
+        .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "Configuration", "EventLoop", "CSystem",
+                                                     "WardenCrypto", "WardenACL", "WardenHTTPIO"]),
         .executableTarget(name: "warden", dependencies: ["WardenDaemon", "Configuration", "WardenACL"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "WardenCryptoTests", dependencies: ["WardenCrypto"]),

@@ -25,7 +25,7 @@ extension Sentinel {
             let candidate = m.failoverState > .none
             let runID = candidate ? myID : "*"
             let epoch = candidate ? m.failoverEpoch : currentEpoch
-            send(s, ["SENTINEL", "is-master-down-by-addr", m.address.host, String(m.address.port),
+            send(s, ["SENTINEL", "is-master-down-by-addr", announced(m.address.host), String(m.address.port),
                      String(epoch), runID],
                  expect: .isMasterDown(master: m.name))
         }

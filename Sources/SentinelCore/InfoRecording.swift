@@ -38,6 +38,7 @@ extension Sentinel {
                 if let host = info.masterHost, host.lowercased() != r.replicaMasterHost?.lowercased() {
                     r.replicaMasterHost = host
                     r.replicaConfChangeTime = now
+                    requestResolution(host)
                 }
                 if let port = info.masterPort, port != r.replicaMasterPort {
                     r.replicaMasterPort = port

@@ -300,10 +300,10 @@ public final class Replica: DataNode {
     /// Being reconfigured during a failover: when SLAVEOF went out.
     var reconfSentTime: Millis = 0
 
-    init(_ address: Address, of master: Master, now: Millis) {
+    init(_ address: Address, name: String, of master: Master, now: Millis) {
         self.master = master
         replicaConfChangeTime = now
-        super.init(kind: .replica, name: address.description, address: address, downAfter: master.downAfter,
+        super.init(kind: .replica, name: name, address: address, downAfter: master.downAfter,
                    now: now, role: .replica)
     }
 

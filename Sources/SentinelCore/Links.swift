@@ -25,6 +25,8 @@ extension Sentinel {
         guard needsCommand || needsPubSub else { return }
         guard elapsed(since: link.command.lastReconnectAttempt) >= timing.reconnectPeriod else { return }
         link.command.lastReconnectAttempt = now
+        // A name may have moved to another IP meanwhile.
+        requestResolution(ri.address.host)
         if needsCommand {
             let id = newLink(for: link, pubsub: false)
             link.command.id = id

@@ -78,7 +78,7 @@ extension Sentinel {
         guard ri.commandLink.connected else { return false }
         guard let ip = settings.announceIP ?? ri.commandLink.localHost else { return false }
         let m = ri.owningMaster
-        let masterAddr = currentMasterAddress(m)
+        let masterAddr = announced(currentMasterAddress(m))
         let hello = Hello(
             sentinelAddress: Address(ip, settings.helloPort),
             runID: myID, currentEpoch: currentEpoch, masterName: m.name,

@@ -53,8 +53,19 @@ public final class Sentinel {
     var out: [Effect] = []
     var now: Millis = 0
     var persistence = Persistence()
-    /// Commands waiting for `.executableChecked`, with the paths asked about.
-    var awaitingCheck: [RequestID: (args: [[UInt8]], paths: [String])] = [:]
+    /// Commands waiting for facts only the driver can find: whether script paths
+    /// are executable, what names resolve to.
+    var awaitingFacts: [RequestID: AwaitingFacts] = [:]
+    /// Host names: the resolver's last answers, and the names asked about.
+    var resolutions: [String: Resolution] = [:]
+    var resolving: Set<String> = []
+
+    struct AwaitingFacts {
+        let args: [[UInt8]]
+        var executable: [String: Bool]
+        var paths: [String]
+        var hosts: [String]
+    }
     /// Messages refused for an out-of-range epoch since the last log line about them.
     var refusedEpochs: (count: Int, lastLog: Millis) = (0, 0)
 
@@ -119,11 +130,13 @@ public final class Sentinel {
         case .command(let id, let args):
             command(id, args, executable: [:])
         case .executableChecked(let id, let flags):
-            if let waiting = awaitingCheck.removeValue(forKey: id) {
-                var known: [String: Bool] = [:]
+            if let waiting = awaitingFacts.removeValue(forKey: id) {
+                var known = waiting.executable
                 for (path, ok) in zip(waiting.paths, flags) { known[path] = ok }
                 command(id, waiting.args, executable: known)
             }
+        case .resolved(let host, let ip):
+            resolved(host, ip: ip)
         case .saved(let id, let ok):
             saveCompleted(id, ok: ok)
         case .scriptStarted(let id, let pid):

@@ -23,8 +23,18 @@ extension Sentinel {
         return .ok
     }
 
-    func monitorCommand(_ args: [String]) -> RESPValue {
+    func monitorCommand(_ args: [String]) -> CommandResult {
         let (name, host) = (args[2], args[3])
+        // A name is resolved first, as redis-sentinel does; one that does not
+        // resolve is refused below.
+        if settings.resolveHostnames, Self.isName(host), Self.isHostname(host) {
+            let known = resolutions[host.lowercased()]
+            if known == nil || elapsed(since: known!.at) >= timing.resolvePeriod { return .resolve([host]) }
+        }
+        return savedReply(monitor(name: name, host: host, args))
+    }
+
+    private func monitor(name: String, host: String, _ args: [String]) -> RESPValue {
         guard let quorum = Self.parseInteger(args[5]), quorum <= Int64(Int32.max) else {
             return Self.error("ERR Invalid quorum")
         }
@@ -33,7 +43,7 @@ extension Sentinel {
         // A numeric host is kept in the form Redis prints (`127.1` is 127.0.0.1); a
         // name only with resolve-hostnames, and the driver resolves it.
         guard let address = IPAddress.normalizeNumericHost(host)
-                ?? (settings.resolveHostnames && Self.isHostname(host) ? host : nil) else {
+                ?? (settings.resolveHostnames && Self.isHostname(host) && ip(of: host) != nil ? host : nil) else {
             return Self.error("ERR Invalid IP address or hostname specified")
         }
         // Redis accepts port 0 (the master is then never reached), so Warden does too.

@@ -43,6 +43,8 @@ public struct Timing: Equatable, Sendable {
     public var reconnectPeriod: Millis = 100
     /// Warden: after a failed config save, the next attempt waits this long.
     public var saveRetryPeriod: Millis = 1_000
+    /// Warden: a host name is resolved again at most this often (at each reconnect).
+    public var resolvePeriod: Millis = 1_000
 
     /// The time between two timer ticks, drawn afresh by the driver before each:
     /// about ten a second, varied so that sentinels started together drift apart

@@ -15,7 +15,7 @@ extension Sentinel {
     /// out of range, answered without a vote). A reply carrying a vote waits until
     /// the vote is on disk; if the save fails it goes without the vote.
     func isMasterDownByAddr(host: String, port: Int, requestEpoch: UInt64?, runID: String) -> CommandResult {
-        let m = masters.first { $0.address.host == host && $0.address.port == port }
+        let m = masters.first { sameAddress($0.address, Address(host, port)) }
         let isDown: RESPValue = .integer(mayAct && m?.flags.contains(.sDown) == true ? 1 : 0)
         let noVote = RESPValue.array([isDown, .bulk("*"), .integer(0)])
         guard let m, runID != "*", let requestEpoch else { return .reply(noVote) }

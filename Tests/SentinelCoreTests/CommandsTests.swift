@@ -474,11 +474,22 @@ final class CommandsTests: XCTestCase {
         }
         XCTAssertEqual(rig.sentinel.masterNames, ["mymaster"])
 
-        // With resolve-hostnames, names are accepted (the driver resolves them).
+        // With resolve-hostnames, a name is resolved (by the driver) before it is accepted.
         rig.sentinel.settings.resolveHostnames = true
-        XCTAssertEqual(rig.command("SENTINEL", "MONITOR", "named", "redis-1.example", "6379", "1").reply, .ok)
+        rig.driver.hosts = ["redis-1.example": "10.0.0.7"]
+        let named = rig.command("SENTINEL", "MONITOR", "named", "redis-1.example", "6379", "1")
+        XCTAssertEqual(named.reply, .ok)
+        XCTAssertTrue(named.effects.contains(.resolve("redis-1.example")))
+        XCTAssertEqual(rig.command("SENTINEL", "MONITOR", "gone", "nowhere.example", "6379", "1").reply,
+                       .error("ERR Invalid IP address or hostname specified"))
         XCTAssertEqual(rig.command("SENTINEL", "MONITOR", "bad", "no spaces", "6379", "1").reply,
                        .error("ERR Invalid IP address or hostname specified"))
+        // Shown by IP unless announce-hostnames.
+        XCTAssertEqual(rig.command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "named").reply,
+                       .array([.bulk("10.0.0.7"), .bulk("6379")]))
+        rig.sentinel.settings.announceHostnames = true
+        XCTAssertEqual(rig.command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "named").reply,
+                       .array([.bulk("redis-1.example"), .bulk("6379")]))
     }
 
     func testRemove() {
