@@ -73,8 +73,9 @@ enum PendingReply: Equatable {
     case info
     /// Our hello about the named master (a link to a peer carries one per master).
     case publishHello(master: String)
-    /// SENTINEL IS-MASTER-DOWN-BY-ADDR about the named master.
-    case isMasterDown(master: String)
+    /// SENTINEL IS-MASTER-DOWN-BY-ADDR about the named master; `voteEpoch` is the
+    /// epoch a vote was asked for (nil: only its view of the master).
+    case isMasterDown(master: String, voteEpoch: UInt64?)
     /// SLAVEOF NO ONE / SLAVEOF host port inside a transaction: only EXEC's reply matters.
     case exec
 }
@@ -257,6 +258,9 @@ public final class Master: DataNode {
     /// split vote.
     var failoverNotBefore: Millis = 0
     var failoverEpoch: UInt64 = 0
+    /// Elections lost to a split vote in a row (reset when elected or no longer
+    /// ODOWN); each doubles the back-off before the next try.
+    var splitVotes = 0
     /// The `failoverNotBefore` whose "next failover delay" was last logged.
     var failoverDelayLogged: Millis = 0
     weak var promotedReplica: Replica?
@@ -319,6 +323,9 @@ public final class Peer: Instance {
     var lastMasterDownReplyTime: Millis = 0
     var leader: String?
     var leaderEpoch: UInt64 = 0
+    /// An epoch this peer was asked to vote in and answered without a vote in it:
+    /// it never will (it voted in a later epoch or has moved past it).
+    var refusedEpoch: UInt64 = 0
 
     init(runID: String, address: Address, of master: Master, link: InstanceLink, now: Millis) {
         self.master = master

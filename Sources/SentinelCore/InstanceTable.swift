@@ -100,6 +100,9 @@ extension Sentinel {
         resetMaster(m, keepSentinels: true)
         m.address = newAddress
         m.settings.address = newAddress
+        // A new address is connected at once, not a reconnect period after the
+        // last attempt to the old one (which, dead, was being retried).
+        m.link.command.lastReconnectAttempt = 0
         m.oDownSince = 0
         m.sDownSince = 0
         for a in replicaAddresses {

@@ -127,9 +127,9 @@ extension Sentinel {
             }
         case .publishHello(let name):
             if !value.isError, let ri = user(of: link, master: name) { ri.lastHelloSentTime = now }
-        case .isMasterDown(let name):
+        case .isMasterDown(let name, let voteEpoch):
             if let peer = user(of: link, master: name) as? Peer {
-                isMasterDownReply(from: peer, masterName: name, value)
+                isMasterDownReply(from: peer, masterName: name, voteEpoch: voteEpoch, value)
             }
         }
     }

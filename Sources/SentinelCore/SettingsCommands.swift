@@ -328,10 +328,13 @@ extension Sentinel {
         while j < args.count {
             let option = args[j]
             guard j + 1 < args.count,
-                  let keyPath = Timing.debugNames.first(where: { $0.0 == option.lowercased() })?.1 else {
+                  let keyPath = (Timing.debugNames + Timing.wardenDebugNames)
+                      .first(where: { $0.0 == option.lowercased() })?.1 else {
                 return Self.error("ERR Unknown option or number of arguments for SENTINEL DEBUG '\(option)'")
             }
-            guard let ms = Self.parseInteger(args[j + 1]), ms > 0 else {
+            // Redis's parameters must be positive; Warden's turns may be switched off.
+            let least: Millis = keyPath == \Timing.candidacyStagger ? 0 : 1
+            guard let ms = Self.parseInteger(args[j + 1]), ms >= least else {
                 return Self.error("ERR Invalid argument '\(args[j + 1])' for SENTINEL DEBUG '\(option)'")
             }
             timing[keyPath: keyPath] = ms

@@ -387,8 +387,9 @@ final class CommandsTests: XCTestCase {
         XCTAssertTrue(r.effects.contains(.close(peer)))
         XCTAssertTrue(r.effects.savesConfig)
         XCTAssertEqual(rig.sentinel.settings.sentinelUser, "u")
-        // The reconnected link authenticates with them.
-        rig.tick(at: rig.now + 100)
+        // The reconnected link (a reconnect is tried at most once a second)
+        // authenticates with them.
+        rig.tick(at: rig.now + 1_000)
         let again = rig.links(to: Address("127.0.0.1", 26380))!.command
         XCTAssertEqual(sentCommands(rig.connect(again), on: again).first, ["AUTH", "u", "p"])
     }
@@ -578,7 +579,8 @@ final class CommandsTests: XCTestCase {
         ])
         XCTAssertTrue(r.effects.contains(.close(l.command)))
         XCTAssertTrue(r.effects.contains(.close(l.pubsub!)))
-        rig.tick(at: rig.now + 100)
+        // Reconnected a second after the last attempt, as Redis does.
+        rig.tick(at: rig.now + 1_000)
         let again = rig.links(to: CoreRig.masterAddress)!.command
         XCTAssertEqual(sentCommands(rig.connect(again), on: again).first, ["AUTH", "app", "s3cret"])
 

@@ -239,7 +239,11 @@ final class MonitoringTests: XCTestCase {
 
         XCTAssertEqual(rig.feed(.disconnected(l.command)), [])
         XCTAssertTrue(rig.master.flags.contains(.disconnected))
-        let e = rig.tick(at: rig.now + 100)
+        // Not before a second has passed since the last attempt (the connect just
+        // now), as in Redis.
+        let early = rig.tick(at: rig.now + 100)
+        XCTAssertFalse(early.contains { if case .connect(_, self.master) = $0 { true } else { false } })
+        let e = rig.tick(at: rig.now + 1_000)
         let reopened = e.compactMap { effect -> LinkID? in
             if case .connect(let id, self.master) = effect { return id } else { return nil }
         }

@@ -652,7 +652,8 @@ def print_tables(results: list[Result], baselines: dict[int, float]) -> None:
               + ", ".join(f"{n} masters: {b * 1000:.1f} ms/s" for n, b in baselines.items()))
     notes = [r for r in results if r.note or r.discovery_note]
     for r in notes:
-        print(f"note ({r.masters}, {r.down_after}, {r.binary}): {r.discovery_note} {r.note}".rstrip())
+        text = " ".join(part for part in (r.discovery_note, r.note.rstrip("; ")) if part)
+        print(f"note ({r.masters}, {r.down_after}, {r.binary}): {text}")
     sys.stdout.flush()
 
 
