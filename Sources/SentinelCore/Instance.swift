@@ -158,6 +158,8 @@ public class Instance {
     /// of the agenda is its current one.
     var dueAt: Millis = 0
     var dueSerial: UInt64 = 0
+    /// Forgotten (`releaseInstance`): never looked at again.
+    var released = false
 
     var sDownSince: Millis = 0
     var downAfter: Millis

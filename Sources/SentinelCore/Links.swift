@@ -101,6 +101,7 @@ extension Sentinel {
         }
         detach(ri)
         ri.dueSerial = 0
+        ri.released = true
     }
 
     /// `ri` stops using its link, which is closed when nobody uses it any more.

@@ -171,7 +171,8 @@ extension Sentinel {
     func receivePubSub(_ value: RESPValue) {
         guard let parts = value.elements, parts.count == 3,
               parts[0].string == "message", let payload = parts[2].string else { return }
-        if payload.contains(myID) { return }
+        // Our own hellos come back too; processHello skips them by run id (Redis
+        // looks for its id anywhere in the payload, a costly substring search).
         processHello(payload)
     }
 

@@ -31,7 +31,11 @@ public final class Sentinel {
     public internal(set) var myID: String
     public internal(set) var currentEpoch: UInt64
     /// Monitored masters, in the order they were added.
-    public internal(set) var masters: [Master] = []
+    public internal(set) var masters: [Master] = [] {
+        didSet { mastersByName = Dictionary(masters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }) }
+    }
+    /// `masters` by name, for the lookups every hello and command makes.
+    private var mastersByName: [String: Master] = [:]
     /// Server and global settings (the per-master part lives in each master's `settings`).
     public internal(set) var settings: SentinelConfig
     public internal(set) var timing = Timing()
@@ -156,8 +160,9 @@ public final class Sentinel {
 
     func takeEffects() -> [Effect] {
         saveIfNeeded()
-        defer { out.removeAll(keepingCapacity: true) }
-        return out
+        let effects = out
+        out = []
+        return effects
     }
 
     func log(_ level: LogLevel, _ text: String) {
@@ -167,7 +172,7 @@ public final class Sentinel {
     // MARK: - Lookup
 
     public func master(named name: String) -> Master? {
-        masters.first { $0.name == name }
+        mastersByName[name]
     }
 
     // MARK: - Timer
