@@ -175,17 +175,22 @@ final class ClientServerTests: XCTestCase {
         XCTAssertEqual(try subscriber.replies(), [])
     }
 
-    /// Subscribers of `channel`: one that reads, one that reads nothing.
-    private func subscribers(_ sentinel: EmbeddedSentinel, _ channel: String) throws
-        -> (reader: EmbeddedTransport, stalled: EmbeddedTransport) {
+    /// A sentinel with these pubsub output limits, and two subscribers of `channel`: one
+    /// that reads, one that reads nothing.
+    private func subscribers(_ channel: String, limit: OutputBufferLimit) throws
+        -> (sentinel: EmbeddedSentinel, reader: EmbeddedTransport, stalled: EmbeddedTransport) {
+        var settings = ServerSettings()
+        settings.outputBufferLimits[.pubsub] = limit
+        let sentinel = try EmbeddedSentinel(server: settings)
         let reader = sentinel.connect()
         let stalled = sentinel.connect()
         for client in [reader, stalled] {
             client.send("SUBSCRIBE", channel)
             XCTAssertEqual(try client.replies().count, 1)
         }
+        XCTAssertEqual(stalled.outputLimit, Int(limit.hard))
         stalled.peerReads = false
-        return (reader, stalled)
+        return (sentinel, reader, stalled)
     }
 
     private func publish(_ sentinel: EmbeddedSentinel, _ channel: String, _ index: Int) -> Int {
@@ -195,11 +200,7 @@ final class ClientServerTests: XCTestCase {
     }
 
     func testASlowSubscriberIsDisconnectedAtThePubsubHardLimit() throws {
-        var settings = ServerSettings()
-        settings.outputBufferLimits[.pubsub] = OutputBufferLimit(hard: 8192, soft: 0, softSeconds: 0)
-        let sentinel = try EmbeddedSentinel(server: settings)
-        let (reader, stalled) = try subscribers(sentinel, "+sdown")
-        XCTAssertEqual(stalled.outputLimit, 8192)
+        let (sentinel, reader, stalled) = try subscribers("+sdown", limit: OutputBufferLimit(hard: 8192, soft: 0, softSeconds: 0))
 
         var published = 0
         while stalled.isConnected && published < 1000 {
@@ -222,11 +223,7 @@ final class ClientServerTests: XCTestCase {
     }
 
     func testASlowSubscriberIsDisconnectedAfterItsSecondsOverThePubsubSoftLimit() throws {
-        var settings = ServerSettings()
-        settings.outputBufferLimits[.pubsub] = OutputBufferLimit(hard: 0, soft: 4096, softSeconds: 2)
-        let sentinel = try EmbeddedSentinel(server: settings)
-        let (reader, stalled) = try subscribers(sentinel, "+odown")
-        XCTAssertEqual(stalled.outputLimit, 0)
+        let (sentinel, reader, stalled) = try subscribers("+odown", limit: OutputBufferLimit(hard: 0, soft: 4096, softSeconds: 2))
 
         var published = 0
         while stalled.pendingOutputBytes <= 4096 {
@@ -254,10 +251,7 @@ final class ClientServerTests: XCTestCase {
 
     /// Back under the soft limit, the clock starts again.
     func testASubscriberThatCatchesUpIsNotDisconnectedBySoftLimit() throws {
-        var settings = ServerSettings()
-        settings.outputBufferLimits[.pubsub] = OutputBufferLimit(hard: 0, soft: 4096, softSeconds: 2)
-        let sentinel = try EmbeddedSentinel(server: settings)
-        let (_, stalled) = try subscribers(sentinel, "+odown")
+        let (sentinel, _, stalled) = try subscribers("+odown", limit: OutputBufferLimit(hard: 0, soft: 4096, softSeconds: 2))
         var published = 0
         func overTheSoftLimit() {
             while stalled.pendingOutputBytes <= 4096 {
