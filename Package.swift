@@ -55,7 +55,9 @@ let package = Package(
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "SentinelCore", "WardenACL"]),
         .testTarget(name: "WardenACLTests", dependencies: ["WardenACL"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
-        .testTarget(name: "WardenDaemonTests", dependencies: ["WardenDaemon"]),
+        // ClientServer driven through in-memory transports (EmbeddedTransport), no sockets.
+        .testTarget(name: "WardenDaemonTests",
+                    dependencies: ["WardenDaemon", "RESP", "SentinelCore", "Configuration", "EventLoop", "WardenCrypto"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "SentinelCore", "RESP"]),
     ],
     swiftLanguageModes: [.v6]

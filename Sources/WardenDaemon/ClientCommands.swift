@@ -370,7 +370,7 @@ extension ClientServer {
 
     /// One line of CLIENT LIST, with Redis's fields.
     func clientLine(_ c: ClientSession) -> String {
-        let now = EventLoop.wallClockMs()
+        let now = wallClock()
         let flags = c.subscriptionCount > 0 ? "P" : "N"
         var line = "id=\(c.id) addr=\(addr(c)) laddr=\(laddr(c)) fd=-1 name=\(c.name ?? "")"
         line += " age=\((now - c.createdAt) / 1000) idle=\((now - c.lastCommandAt) / 1000) flags=\(flags) db=0"
@@ -397,7 +397,7 @@ extension ClientServer {
             }
         }
         // No reply on success: the connection closes, as with redis-server.
-        daemon.loop.execute { [daemon] in daemon.shutdown(reason: "User requested shutdown...") }
+        daemon.shutdownSoon(reason: "User requested shutdown...")
     }
 
     // MARK: - INFO
@@ -418,7 +418,7 @@ extension ClientServer {
             case "clients": parts.append(clientsSection())
             case "stats": parts.append(statsSection())
             case "cpu": parts.append(cpuSection())
-            case "sentinel": parts.append(daemon.core.infoSentinelSection(now: EventLoop.wallClockMs()))
+            case "sentinel": parts.append(daemon.core.infoSentinelSection(now: wallClock()))
             default: break
             }
         }
@@ -430,7 +430,7 @@ extension ClientServer {
     }
 
     func serverSection() -> String {
-        let now = EventLoop.wallClockMs()
+        let now = wallClock()
         let uptime = (now - daemon.startTime) / 1000
         var uts = utsname()
         uname(&uts)

@@ -36,7 +36,7 @@ extension ClientServer {
             s.softLimitSince = 0
             return
         }
-        let now = EventLoop.wallClockMs()
+        let now = wallClock()
         if s.softLimitSince == 0 {
             s.softLimitSince = now
         } else if now -| s.softLimitSince > limit.softSeconds.multipliedReportingOverflow(by: 1000).partialValue {
@@ -48,9 +48,9 @@ extension ClientServer {
     /// `timeout`: once a second, closes clients idle for longer (Pub/Sub clients are
     /// exempt, as in Redis).
     func startIdleTimer() {
-        guard server.timeout > 0 else { return }
-        idleTimer = daemon.loop.schedule(afterMs: 1000) { [unowned self] in
-            let now = EventLoop.wallClockMs()
+        guard server.timeout > 0, let loop else { return }
+        idleTimer = loop.schedule(afterMs: 1000) { [unowned self] in
+            let now = wallClock()
             let limit = Int64(server.timeout) * 1000
             for s in sessions.values where s.subscriptionCount == 0 && now -| s.lastCommandAt > limit {
                 daemon.logger.log(.verbose, "Closing idle client")

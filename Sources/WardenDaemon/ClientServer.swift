@@ -10,7 +10,7 @@ import WardenACL
 /// One client connected to the sentinel port.
 final class ClientSession {
     let id: UInt64
-    let connection: Connection
+    let connection: any ClientTransport
     var parser: RESPRequestParser
     var version: RESPVersion = .resp2
     /// AUTH or HELLO AUTH succeeded (Redis's `c->authenticated`). Without it, a client
@@ -47,7 +47,7 @@ final class ClientSession {
 
     var subscriptionCount: Int { channels.count + patterns.count }
 
-    init(id: UInt64, connection: Connection, needsAuth: Bool, defaultUser: ACLUser, aclGeneration: Int, now: Millis) {
+    init(id: UInt64, connection: any ClientTransport, needsAuth: Bool, defaultUser: ACLUser, aclGeneration: Int, now: Millis) {
         self.id = id
         self.connection = connection
         self.parser = RESPRequestParser()
@@ -69,7 +69,13 @@ final class ClientSession {
 /// The sentinel port: accepts clients, parses requests, runs commands, and keeps
 /// the Pub/Sub subscriptions that events are published to.
 final class ClientServer {
-    unowned let daemon: Daemon
+    /// The daemon, or what stands in for it in the tests.
+    unowned let daemon: any ClientServerHost
+    /// Listeners and the idle timer run on it; nil when the tests drive the server
+    /// through in-memory transports (then `listen` throws).
+    let loop: EventLoop?
+    /// The clock of client ages, idle times and the soft output limit.
+    var wallClock: () -> Millis = { EventLoop.wallClockMs() }
     var listeners: [Listener] = []
     /// The `tls-port` listeners.
     var tlsListeners: [Listener] = []
@@ -108,13 +114,18 @@ final class ClientServer {
         var netOutputBytes = 0
     }
 
-    init(daemon: Daemon, acl: ACLUserStore) {
-        self.daemon = daemon
-        self.server = daemon.serverSettings
-        self.sentinelKeepsItsName = daemon.serverSettings.commandNames["sentinel"] == "sentinel"
+    init(host: any ClientServerHost, loop: EventLoop?, server: ServerSettings, acl: ACLUserStore) {
+        self.daemon = host
+        self.loop = loop
+        self.server = server
+        self.sentinelKeepsItsName = server.commandNames["sentinel"] == "sentinel"
         self.acl = acl
-        self.aclLog = ACLLog(maxLength: daemon.serverSettings.acllogMaxLen)
+        self.aclLog = ACLLog(maxLength: server.acllogMaxLen)
         aclChanged()
+    }
+
+    convenience init(daemon: Daemon, acl: ACLUserStore) {
+        self.init(host: daemon, loop: daemon.loop, server: daemon.serverSettings, acl: acl)
     }
 
     var settings: SentinelConfig { daemon.core.settings }
@@ -136,9 +147,10 @@ final class ClientServer {
             tlsListeners = try openListeners(port: settings.tls.port, tls: daemon.tls.serverSettings)
         }
         if let path = server.unixSocket {
+            let loop = try eventLoop()
             do {
-                listeners.append(try daemon.loop.listenUnix(path: path, permissions: server.unixSocketPerm,
-                                                            backlog: Int32(clamping: server.tcpBacklog)) { [unowned self] c in
+                listeners.append(try loop.listenUnix(path: path, permissions: server.unixSocketPerm,
+                                                     backlog: Int32(clamping: server.tcpBacklog)) { [unowned self] c in
                     self.accept(c)
                 })
             } catch {
@@ -151,6 +163,7 @@ final class ClientServer {
 
     /// Listeners on `port` for every bind address; on failure none stays open.
     func openListeners(port: Int, tls: TLSServerSettings?) throws(StartupError) -> [Listener] {
+        let loop = try eventLoop()
         var opened: [Listener] = []
         let hosts = settings.bind.isEmpty ? ["0.0.0.0", "::"] : settings.bind
         let backlog = Int32(clamping: server.tcpBacklog)
@@ -161,8 +174,8 @@ final class ClientServer {
             let h = host.hasPrefix("-") ? String(host.dropFirst()) : host
             let addr = h == "*" ? "0.0.0.0" : h == "::*" ? "::" : h
             do {
-                opened.append(try daemon.loop.listen(host: addr, port: port, tls: tls, backlog: backlog,
-                                                     keepAliveSeconds: keepAlive) { [unowned self] c in
+                opened.append(try loop.listen(host: addr, port: port, tls: tls, backlog: backlog,
+                                              keepAliveSeconds: keepAlive) { [unowned self] c in
                     self.accept(c)
                 })
             } catch {
@@ -175,8 +188,14 @@ final class ClientServer {
         return opened
     }
 
-    func accept(_ c: Connection) {
-        let now = EventLoop.wallClockMs()
+    /// The loop listeners are opened on.
+    func eventLoop() throws(StartupError) -> EventLoop {
+        guard let loop else { throw StartupError("No event loop to listen on") }
+        return loop
+    }
+
+    func accept(_ c: any ClientTransport) {
+        let now = wallClock()
         // As redis-server: a refused connection counts in rejected_connections only.
         if sessions.count >= settings.maxclients {
             refuse(c, Self.maxClientsError)
@@ -196,8 +215,8 @@ final class ClientServer {
             self.stats.netInputBytes += bytes.count
             self.read(s, bytes)
         }
-        c.onClose = { [unowned self, unowned s, unowned c] reason in
-            if c.isTLS { self.daemon.logTLSClose(reason, of: c, outgoing: false) }
+        c.onClose = { [unowned self, unowned s] reason in
+            if s.connection.isTLS { self.daemon.logTLSClose(reason, of: s.connection, outgoing: false) }
             if reason == .outputLimit {
                 // Redis's warning, in the wording of its immediate (not deferred) close.
                 self.daemon.logger.log(.warning, "Client id=\(s.id) addr=\(self.addr(s)) name=\(s.name ?? "") closed for overcoming of output buffer limits.")
@@ -206,7 +225,7 @@ final class ClientServer {
         }
     }
 
-    func refuse(_ c: Connection, _ error: [UInt8]) {
+    func refuse(_ c: any ClientTransport, _ error: [UInt8]) {
         stats.rejectedConnections += 1
         c.write(error)
         c.closeAfterWriting()
@@ -218,7 +237,7 @@ final class ClientServer {
     /// default in sentinel mode) and no password for the default user, only clients from
     /// 127.0.0.1 or ::1 are served. The bind addresses play no part (they did before
     /// Redis 7.0). An IPv4-mapped peer is formatted as IPv4 by the listener.
-    func refusedByProtectedMode(_ c: Connection) -> Bool {
+    func refusedByProtectedMode(_ c: any ClientTransport) -> Bool {
         guard settings.protectedMode, settings.requirepass == nil else { return false }
         return c.remoteHost != "127.0.0.1" && c.remoteHost != "::1"
     }
@@ -263,7 +282,7 @@ final class ClientServer {
             s.processing = false
         }
         // One clock reading per read: a pipeline of commands shares it.
-        let now = EventLoop.wallClockMs()
+        let now = wallClock()
         var commands = 0
         while !s.closing && s.awaiting == nil {
             let args: RESPArguments?
@@ -379,7 +398,7 @@ final class ClientServer {
     }
 
     func closeAll() {
-        if let idleTimer { daemon.loop.cancel(idleTimer) }
+        if let idleTimer { loop?.cancel(idleTimer) }
         idleTimer = nil
         for l in listeners + tlsListeners { l.close() }
         listeners = []
