@@ -78,6 +78,8 @@ enum PendingReply: Equatable {
     case isMasterDown(master: String, voteEpoch: UInt64?)
     /// SLAVEOF NO ONE / SLAVEOF host port inside a transaction: only EXEC's reply matters.
     case exec
+    /// SUBSCRIBE on the Pub/Sub link: refused (NOAUTH, NOPERM), the link is useless.
+    case subscribe
 }
 
 /// The connections to one instance and what they tell about it: the command
@@ -127,7 +129,8 @@ struct LinkState {
     var connectedAt: Millis = 0
     /// Our address as the peer sees it (the local end of the socket); used in hellos.
     var localHost: String?
-    /// Replies expected on this (command) link, oldest first.
+    /// Replies expected on this link, oldest first (on a Pub/Sub link: those to
+    /// AUTH, CLIENT SETNAME and SUBSCRIBE; whatever comes after is a message).
     var pending: [PendingReply] = []
     /// Pub/Sub link: last time anything arrived.
     var lastActivity: Millis = 0

@@ -50,7 +50,7 @@ extension Sentinel {
             link.pubsub.localHost = localHost
             sendAuthIfNeeded(ri, id, pubsub: true)
             send(link, id, [mapped(ri, "CLIENT"), "SETNAME", clientName(pubsub: true)], expect: .discard, pubsub: true)
-            send(link, id, [mapped(ri, "SUBSCRIBE"), Timing.helloChannel], expect: .discard, pubsub: true)
+            send(link, id, [mapped(ri, "SUBSCRIBE"), Timing.helloChannel], expect: .subscribe, pubsub: true)
         } else {
             link.command.connected = true
             link.command.connectedAt = now
@@ -169,7 +169,7 @@ extension Sentinel {
     }
 
     func send(_ link: InstanceLink, _ id: LinkID, _ command: RESPCommand, expect: PendingReply, pubsub: Bool = false) {
-        if !pubsub { link.command.pending.append(expect) }
+        if pubsub { link.pubsub.pending.append(expect) } else { link.command.pending.append(expect) }
         out.append(.send(id, command))
     }
 }

@@ -111,13 +111,22 @@ extension Sentinel {
         let link = owner.link
         if owner.isPubSub {
             link.pubsub.lastActivity = now
-            receivePubSub(value)
+            let isMessage = value.elements?.first?.string == "message"
+            guard !isMessage, !link.pubsub.pending.isEmpty else { return receivePubSub(value) }
+            // An instance that refuses our SUBSCRIBE (wrong or missing password,
+            // an ACL without the channel) gets its Pub/Sub link dropped and retried,
+            // so it shows as disconnected, as redis-sentinel's does.
+            if link.pubsub.pending.removeFirst() == .subscribe, value.isError,
+               let ri = link.users.first?.instance {
+                log(.verbose, "Pub/Sub link of \(ri.name) refused SUBSCRIBE: \(value.string ?? "")")
+                closeLink(ri, pubsub: true)
+            }
             return
         }
         guard !link.command.pending.isEmpty else { return }
         let what = link.command.pending.removeFirst()
         switch what {
-        case .discard, .exec:
+        case .discard, .exec, .subscribe:
             break
         case .ping:
             pingReply(link, value)

@@ -10,6 +10,7 @@ start one beside the binary under test.
 from __future__ import annotations
 
 import os
+import time
 import socket
 import stat
 from pathlib import Path
@@ -342,3 +343,35 @@ def test_idle_timeout(make_redis: Callable[..., RedisServer], make_sentinel: Cal
         idle.read_until_closed(timeout=10)
         assert subscriber.call("PING") == ["pong", ""]
         subscriber.close()
+
+
+def test_master_refusing_subscribe_shows_disconnected(make_redis: Callable[..., RedisServer],
+                                                       make_sentinel: Callable[..., Sentinel]) -> None:
+    """As the suite's 03-runtime-reconf: when the master turns its default user off and
+    drops its clients, a sentinel without credentials is refused SUBSCRIBE on its
+    reconnected Pub/Sub link and shows the master `disconnected` until it is given a
+    user and password."""
+    for binary in (None, REFERENCE_BIN):
+        master = make_redis()
+        sentinel = make_sentinel(masters=[Monitor(port=master.port)], binary=binary)
+
+        def flags() -> str:
+            return dict(zip(*[iter(sentinel.cmd("SENTINEL", "MASTER", "mymaster"))] * 2))["flags"]
+
+        wait_until(lambda: "disconnected" not in flags(), 10, message="connected at first")
+        admin = master.client()
+        admin.execute_command("ACL", "SETUSER", "testuser", "on", ">secret", "allchannels", "+@all")
+        admin.execute_command("ACL", "SETUSER", "default", "off")
+        admin.execute_command("CLIENT", "KILL", "USER", "default", "SKIPME", "yes")
+        wait_until(lambda: "disconnected" in flags(), 10, message="disconnected without credentials")
+        # And it stays so across reconnect attempts (sampled over two seconds), not
+        # only for the moment of a reconnect.
+        samples = []
+        until = time.monotonic() + 2
+        while time.monotonic() < until:
+            samples.append("disconnected" in flags())
+            time.sleep(0.05)
+        assert sum(samples) >= 0.8 * len(samples), samples
+        assert sentinel.cmd("SENTINEL", "SET", "mymaster", "auth-user", "testuser") == "OK"
+        assert sentinel.cmd("SENTINEL", "SET", "mymaster", "auth-pass", "secret") == "OK"
+        wait_until(lambda: "disconnected" not in flags(), 10, message="connected with credentials")
