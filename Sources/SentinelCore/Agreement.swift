@@ -11,7 +11,7 @@ extension Sentinel {
     func askMasterStateToOtherSentinels(_ m: Master, forced: Bool) {
         for s in m.sentinels {
             let sinceReply = elapsed(since: s.lastMasterDownReplyTime)
-            if sinceReply > timing.askPeriod *| 5 {
+            if sinceReply > timing.askPeriod *| 5 && (s.leader != nil || s.flags.contains(.masterDown)) {
                 s.flags.remove(.masterDown)
                 s.leader = nil
             }
