@@ -31,13 +31,14 @@ let package = Package(
         .target(name: "SentinelCore", dependencies: ["RESP", "WardenCrypto"]),
         // sentinel.conf and the command line: parsing (file:line errors) and the
         // comment-preserving rewrite, into and out of SentinelCore's config model. Pure.
-        .target(name: "Configuration", dependencies: ["SentinelCore", "RESP", "WardenCrypto"]),
+        .target(name: "Configuration", dependencies: ["SentinelCore", "RESP", "WardenCrypto", "WardenWebhooks"]),
         // One reactor thread on epoll: sockets, timers, buffered writes, TLS.
         .target(name: "EventLoop", dependencies: ["CSystem", "COpenSSL"]),
         // Seeded, deterministic world of sentinels, fake Redis nodes, network and faults.
         .target(name: "Simulation", dependencies: ["SentinelCore", "RESP"]),
         // The daemon: drives SentinelCore with real sockets, serves clients, persists.
-        .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "Configuration", "EventLoop", "CSystem", "WardenCrypto"]),
+        .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "Configuration", "EventLoop", "CSystem", "WardenCrypto",
+                                                  "WardenHTTP", "WardenHTTPIO", "WardenWebhooks"]),
         .executableTarget(name: "warden", dependencies: ["WardenDaemon", "Configuration"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "WardenCryptoTests", dependencies: ["WardenCrypto"]),

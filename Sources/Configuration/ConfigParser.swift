@@ -225,7 +225,9 @@ public enum ConfigParser {
         case "maxclients":
             config.maxclients = Int(try integer(single(args), in: 1...Int64(UInt32.max)))
         default:
-            if let parameter = TLSConfig.Parameter(rawValue: name) {
+            if try ServiceDirectives.apply(name, args, raw: raw, to: &config) {
+                // http-* and webhook: Warden's own (ServiceDirectives.swift).
+            } else if let parameter = TLSConfig.Parameter(rawValue: name) {
                 if let reason = config.tls.set(parameter, to: try single(args)) { throw Failure(reason) }
             } else if ignoredSingleValueDirectives.contains(name) {
                 _ = try single(args)
