@@ -49,10 +49,10 @@ let package = Package(
                     dependencies: ["WardenHTTPIO", "WardenHTTP", "WardenWebhooks", "EventLoop", "WardenTestSupport"]),
         .testTarget(name: "WardenWebhooksTests",
                     dependencies: ["WardenWebhooks", "WardenHTTP", "WardenCrypto", "SentinelCore", "WardenTestSupport"]),
-        .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "Configuration", "RESP"]),
-        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "SentinelCore"]),
+        .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "Configuration", "RESP", "WardenCrypto"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "SentinelCore", "WardenCrypto"]),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
-        .testTarget(name: "WardenDaemonTests", dependencies: ["WardenDaemon"]),
+        .testTarget(name: "WardenDaemonTests", dependencies: ["WardenDaemon", "SentinelCore", "WardenHTTP", "WardenWebhooks"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "SentinelCore", "RESP"]),
     ],
     swiftLanguageModes: [.v6]
