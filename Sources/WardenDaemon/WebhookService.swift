@@ -36,6 +36,8 @@ final class WebhookService {
 
     /// Several changes within this are written once.
     static let persistDelayMs: Int64 = 20
+    /// Endpoints whose last attempt failed (their next failures are logged at verbose level).
+    private var failing: Set<String> = []
     /// Events after which a delivery was dropped for a full queue are logged at most this often.
     private var lastDropLog: Int64 = 0
 
@@ -148,10 +150,15 @@ final class WebhookService {
         case .delivered:
             let seconds = Double(max(EventLoop.wallClockMs() - attempt.delivery.createdAtMs, 0)) / 1000
             deliverySeconds[endpoint, default: .deliverySeconds].observe(seconds)
+            if failing.remove(endpoint) != nil {
+                daemon.logger.log(.notice, "Webhook \(endpoint): delivering again")
+            }
             daemon.logger.log(.verbose, "Webhook \(endpoint): delivered \(what)")
         case .retrying(let at):
             let wait = max(at - EventLoop.wallClockMs(), 0)
-            daemon.logger.log(.verbose, "Webhook \(endpoint): \(what) failed (\(Self.describe(outcome))), retry in \(wait) ms")
+            // The first failure after a success is a notice; the retries that follow are verbose.
+            let level: LogLevel = failing.insert(endpoint).inserted ? .notice : .verbose
+            daemon.logger.log(level, "Webhook \(endpoint): \(what) failed (\(Self.describe(outcome))), retry in \(wait) ms")
         case .failed(let reason):
             daemon.logger.log(.warning, "Webhook \(endpoint): gave up \(what): \(Self.describe(outcome)); \(reason)")
         case .endpointDisabled:
