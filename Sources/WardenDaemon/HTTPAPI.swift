@@ -144,15 +144,37 @@ final class HTTPAPI {
         return view
     }
 
-    /// `host:port` from a query value (IPv6 as `[::1]:6379` or `::1:6379`).
+    /// `host:port` from a query value: a host of letters, digits and `.-_`, or an IPv6
+    /// address in brackets (`[::1]:6379`); a port of 1-65535 without leading zeros
+    /// (the pattern docs/openapi.yaml gives).
     static func parseAddress(_ text: String) -> Address? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-              (1...65535).contains(port) else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { return nil }
+        let bytes = Array(text.utf8)
+        guard let colon = bytes.lastIndex(of: UInt8(ascii: ":")) else { return nil }
+        let portBytes = bytes[(colon + 1)...]
+        guard (1...5).contains(portBytes.count), portBytes.first != UInt8(ascii: "0"),
+              portBytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let port = Int(String(decoding: portBytes, as: UTF8.self)), (1...65535).contains(port) else { return nil }
+        var hostBytes = bytes[..<colon]
+        let bracketed = hostBytes.first == UInt8(ascii: "[")
+        if bracketed {
+            guard hostBytes.count > 2, hostBytes.last == UInt8(ascii: "]") else { return nil }
+            hostBytes = hostBytes.dropFirst().dropLast()
+            guard hostBytes.allSatisfy({ Self.isHex($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }) else { return nil }
+        } else {
+            guard !hostBytes.isEmpty, hostBytes.allSatisfy({
+                Self.isHex($0) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || "._-".utf8.contains($0)
+            }) else { return nil }
+        }
+        let host = String(decoding: hostBytes, as: UTF8.self)
         return Address(IPAddress.normalize(host) ?? host, port)
     }
+
+    private static func isHex(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x66)
+    }
+
+    /// Characters of the `events` query value at most (and so at most 64 patterns).
+    static let maxEventsParameter = 128
 
     /// The query, or a 400 answered for it.
     private func query(_ request: HTTPRequest, _ responder: HTTPResponder, allowed: Set<String>) -> HTTPQuery? {
@@ -229,6 +251,16 @@ final class HTTPAPI {
 
     private func failover(_ request: HTTPRequest, _ parameters: [String: String], _ responder: HTTPResponder) {
         let name = parameters["name"] ?? ""
+        // A body is optional; if there is one, it is a JSON object (its members are ignored).
+        if !request.body.isEmpty {
+            let type = request.headers["content-type"].map { String($0.split(separator: ";").first ?? "").trimmingSpacesLowercased }
+            guard type == "application/json" else {
+                return responder.respond(Self.error(415, "a body must be application/json"))
+            }
+            guard let body = try? JSONParser.parse(request.body), body.objectValue != nil else {
+                return responder.respond(Self.error(400, "the body must be a JSON object"))
+            }
+        }
         daemon.submitHTTP([Array("SENTINEL".utf8), Array("FAILOVER".utf8), Array(name.utf8)]) { reply in
             guard responder.isConnected else { return }
             switch reply {
@@ -248,16 +280,18 @@ final class HTTPAPI {
         guard let query = query(request, responder, allowed: ["limit", "since", "events"]) else { return }
         var patterns: [EventPattern] = []
         if let text = query["events"] {
-            let parts = text.split(separator: ",")
-            guard !parts.isEmpty, parts.count <= EventFeed.maxPatterns, parts.allSatisfy({ $0.utf8.count <= 128 }) else {
-                return responder.respond(Self.error(400, "events must be 1-\(EventFeed.maxPatterns) comma-separated patterns"))
+            // Empty items are ignored; 128 characters hold at most 64 patterns.
+            guard !text.isEmpty, text.unicodeScalars.count <= Self.maxEventsParameter else {
+                return responder.respond(Self.error(400, "events must be 1-\(Self.maxEventsParameter) characters of comma-separated patterns"))
             }
-            patterns = parts.map { EventPattern(String($0)) }
+            patterns = text.split(separator: ",").prefix(EventFeed.maxPatterns).map { EventPattern(String($0)) }
         }
         var since: UInt64?
         if let text = query["since"] ?? request.headers["last-event-id"] {
-            guard let value = UInt64(text) else { return responder.respond(Self.error(400, "since must be an event seq number")) }
-            since = value
+            guard let value = Int64(text), value >= 0 else {
+                return responder.respond(Self.error(400, "since must be an event seq number"))
+            }
+            since = UInt64(value)
         }
         // Only when asked for by name: `Accept: */*` (curl's) gets the JSON list.
         let wantsStream = request.headers.tokens("accept").contains {
@@ -333,6 +367,10 @@ extension Substring {
     var trimmingSpaces: String {
         String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
+}
+
+extension String {
+    var trimmingSpacesLowercased: String { Substring(self).trimmingSpaces.lowercased() }
 }
 
 /// The JSON shapes of the API (docs/openapi.yaml) and of webhook payloads.
