@@ -131,7 +131,7 @@ final class WebhookService {
         persistTimer = nil
         sender.stop()
         if !applied.isEmpty || access(queuePath, F_OK) == 0 {
-            writer.writeNow(WebhookQueueFile.encode(sender.records))
+            writer.writeNow(sender.records)
         }
     }
 
@@ -139,7 +139,8 @@ final class WebhookService {
         guard !stopped, persistTimer == nil else { return }
         persistTimer = daemon.loop.schedule(afterMs: Self.persistDelayMs) { [unowned self] in
             self.persistTimer = nil
-            self.writer.submit(WebhookQueueFile.encode(self.sender.records))
+            // Copied here (bodies are shared, not copied); encoded and written on the writer's thread.
+            self.writer.submit(self.sender.records)
         }
     }
 
@@ -256,12 +257,13 @@ final class LazyHTTPSContext {
     }
 }
 
-/// Writes the webhook queue file on a thread of its own (the loop never waits for a disk):
-/// the latest snapshot wins, each written atomically (temporary file, fsync, rename).
+/// Encodes and writes the webhook queue file on a thread of its own (the loop never waits
+/// for a disk, nor spends the time to encode a full queue): the latest snapshot wins, each
+/// written atomically (temporary file, fsync, rename).
 final class QueueFileWriter: Sendable {
     private let file: ConfigFile
     private let queue = DispatchQueue(label: "warden.webhook-queue-file")
-    private let state = Mutex<(pending: [UInt8]?, scheduled: Bool)>((nil, false))
+    private let state = Mutex<(pending: [WebhookQueueRecord]?, scheduled: Bool)>((nil, false))
     private let onError: @Sendable (String) -> Void
 
     init(path: String, onError: @escaping @Sendable (String) -> Void) {
@@ -269,9 +271,9 @@ final class QueueFileWriter: Sendable {
         self.onError = onError
     }
 
-    func submit(_ bytes: [UInt8]) {
+    func submit(_ records: [WebhookQueueRecord]) {
         let schedule = state.withLock { state -> Bool in
-            state.pending = bytes
+            state.pending = records
             if state.scheduled { return false }
             state.scheduled = true
             return true
@@ -280,26 +282,26 @@ final class QueueFileWriter: Sendable {
     }
 
     private func drain() {
-        while let bytes = state.withLock({ state -> [UInt8]? in
+        while let records = state.withLock({ state -> [WebhookQueueRecord]? in
             let next = state.pending
             state.pending = nil
             if next == nil { state.scheduled = false }
             return next
         }) {
-            write(bytes)
+            write(records)
         }
     }
 
-    /// Waits for a write under way, then writes `bytes` before returning (at shutdown).
-    func writeNow(_ bytes: [UInt8]) {
+    /// Waits for a write under way, then writes `records` before returning (at shutdown).
+    func writeNow(_ records: [WebhookQueueRecord]) {
         state.withLock { $0.pending = nil }
         queue.sync {}
-        write(bytes)
+        write(records)
     }
 
-    private func write(_ bytes: [UInt8]) {
+    private func write(_ records: [WebhookQueueRecord]) {
         do {
-            try file.save(String(decoding: bytes, as: UTF8.self))
+            try file.save(String(decoding: WebhookQueueFile.encode(records), as: UTF8.self))
         } catch {
             onError("Webhooks: cannot write the queue file \(file.path): \(error.message)")
         }
