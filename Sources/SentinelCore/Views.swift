@@ -126,7 +126,7 @@ public struct MasterView: Equatable, Sendable {
     public let oDownForMs: Millis?
     /// nil: no INFO received since the last reset.
     public let infoAgeMs: Millis?
-    /// `master_repl_offset` of the last INFO.
+    /// `master_repl_offset` of the last INFO (only when the view was asked for offsets).
     public let replicationOffset: Int64?
     public let downAfterMs: Millis
     public let failoverTimeoutMs: Millis
@@ -171,18 +171,20 @@ extension Sentinel {
                         simulateFailureFlags: simulateFailure.rawValue)
     }
 
-    /// Every master, in the order they were added.
-    public func masterViews(now: Millis) -> [MasterView] {
-        masters.map { masterView($0, now: now) }
+    /// Every master, in the order they were added. `withOffset` reads the master's
+    /// replication offset from its last INFO (a parse of the whole text: leave it out
+    /// where it is not shown).
+    public func masterViews(now: Millis, withOffset: Bool = false) -> [MasterView] {
+        masters.map { masterView($0, now: now, withOffset: withOffset) }
     }
 
-    public func masterView(named name: String, now: Millis) -> MasterView? {
-        master(named: name).map { masterView($0, now: now) }
+    public func masterView(named name: String, now: Millis, withOffset: Bool = false) -> MasterView? {
+        master(named: name).map { masterView($0, now: now, withOffset: withOffset) }
     }
 
-    public func masterView(_ m: Master, now: Millis) -> MasterView {
+    public func masterView(_ m: Master, now: Millis, withOffset: Bool = false) -> MasterView {
         func ago(_ t: Millis) -> Millis { now -| t }
-        let info = m.cachedInfo.map(InfoReport.parse)
+        let info = withOffset ? m.cachedInfo.map(InfoReport.parse) : nil
         return MasterView(
             name: m.name, address: currentMasterAddress(m), flags: m.flags, runID: m.runID, quorum: m.quorum,
             configEpoch: m.configEpoch, failoverState: m.failoverState, failoverEpoch: m.failoverEpoch,

@@ -124,20 +124,20 @@ final class HTTPAPI {
 
     private func masters(_ request: HTTPRequest, _ parameters: [String: String], _ responder: HTTPResponder) {
         let now = self.now
-        let views = daemon.core.masterViews(now: now)
+        let views = daemon.core.masterViews(now: now, withOffset: true)
         responder.respond(Self.json(200, ["masters": .array(views.map {
             APIJSON.master($0, failover: daemon.failovers.latest($0.name), now: now)
         })]))
     }
 
     private func master(_ request: HTTPRequest, _ parameters: [String: String], _ responder: HTTPResponder) {
-        guard let view = lookup(parameters, responder) else { return }
+        guard let view = lookup(parameters, responder, withOffset: true) else { return }
         responder.respond(Self.json(200, APIJSON.master(view, failover: daemon.failovers.latest(view.name), now: now)))
     }
 
-    private func lookup(_ parameters: [String: String], _ responder: HTTPResponder) -> MasterView? {
+    private func lookup(_ parameters: [String: String], _ responder: HTTPResponder, withOffset: Bool = false) -> MasterView? {
         let name = parameters["name"] ?? ""
-        guard let view = daemon.core.masterView(named: name, now: now) else {
+        guard let view = daemon.core.masterView(named: name, now: now, withOffset: withOffset) else {
             responder.respond(Self.error(404, "no such master: \(Self.loggable(name))"))
             return nil
         }
@@ -226,7 +226,8 @@ final class HTTPAPI {
     }
 
     private func replica(_ request: HTTPRequest, _ parameters: [String: String], _ responder: HTTPResponder) {
-        guard let query = query(request, responder, allowed: ["address", "lag"]), let view = lookup(parameters, responder) else { return }
+        guard let query = query(request, responder, allowed: ["address", "lag"]),
+              let view = lookup(parameters, responder, withOffset: true) else { return }
         var maxLag: Int64?
         if let text = query["lag"] {
             guard let lag = Int64(text), lag >= 0 else { return responder.respond(Self.error(400, "lag must be a number of bytes")) }

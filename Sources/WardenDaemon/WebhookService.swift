@@ -223,7 +223,7 @@ final class WebhookService {
         data["failover_epoch"] = view.flatMap { $0.failoverEpoch > 0 ? .int(Int64(clamping: $0.failoverEpoch)) : nil } ?? .null
         data["current_epoch"] = .int(Int64(clamping: summary.currentEpoch))
         if let view, let leader = view.leader {
-            data["leader"] = ["runid": .string(leader), "epoch": .int(Int64(clamping: view.leaderEpoch))]
+            data["leader"] = ["run_id": .string(leader), "epoch": .int(Int64(clamping: view.leaderEpoch))]
         } else {
             data["leader"] = .null
         }

@@ -13,6 +13,8 @@ Warden only: redis-sentinel has no HTTP API.
 from __future__ import annotations
 
 import errno
+import json
+import re
 import resource
 import selectors
 import socket
@@ -106,7 +108,6 @@ def test_events_and_their_stream(topo: HTTPTopology) -> None:
         assert s.cmd("SENTINEL", "SET", "mymaster", "quorum", "2") == "OK"
         events = read_sse(stream, lambda got: any(e.get("event") == "+set" for e in got), timeout=5)
     event = next(e for e in events if e.get("event") == "+set")
-    import json
     data = json.loads(event["data"])
     assert data["event"] == "+set" and data["master"] == "mymaster" and data["text"].endswith("quorum 2")
     listing = s.api("/v1/events?events=%2Bset&limit=1").json
@@ -146,6 +147,15 @@ def test_metrics(topo: HTTPTopology) -> None:
     assert metrics.value("warden_events_total", event="+monitor") == 1
     assert metrics.families["warden_failover_duration_seconds"].type == "histogram"
     assert metrics.families["warden_failovers"].type == "counter"
+    # Every metric the Grafana dashboard charts exists.
+    dashboard = json.loads((REPO_ROOT / "deploy/grafana/warden.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    exprs += [a["expr"] for a in dashboard["annotations"]["list"]]
+    charted = set(re.findall(r"\b((?:redis_sentinel|warden)_[a-z_]+)", " ".join(exprs)))
+    known = set(metrics.families) | metrics.names()
+    missing = {name for name in charted
+               if name not in known and re.sub(r"_(bucket|sum|count|total)$", "", name) not in known}
+    assert charted and not missing, missing
 
 
 def test_tokens_and_errors(topo: HTTPTopology) -> None:
