@@ -220,7 +220,7 @@ struct FailoverLog {
             current.endedAtMs = record.timeMs
             open[master] = nil
             last[master] = current
-            let led = current.attempted && (result == "ok" || result == "timeout")
+            let led = current.elected && (result == "ok" || result == "timeout")
             return Outcome(master: master, attemptResult: current.attempted ? result : nil,
                            durationSeconds: led ? Double(max(record.timeMs - current.startedAtMs, 0)) / 1000 : nil)
         }
@@ -246,7 +246,14 @@ struct FailoverLog {
             current.oldAddress = facts.oldAddress
             current.newAddress = facts.newAddress
             current.epoch = view?.configEpoch ?? current.epoch
-            let result = current.attempted ? (current.result == "in_progress" ? "ok" : current.result) : "observed"
+            // Only the elected leader ran it; a sentinel still asking for votes when another's
+            // switch reached it (by a hello) lost the election.
+            let result: String
+            if current.elected {
+                result = current.result == "in_progress" ? "ok" : current.result
+            } else {
+                result = current.attempted ? "not_elected" : "observed"
+            }
             return close(result)
         case "-odown" where !current.attempted, "-sdown" where isMasterItself && !current.attempted:
             // The master came back before any failover: not a failover after all.

@@ -265,6 +265,10 @@ final class QueueFileWriter: Sendable {
     private let queue = DispatchQueue(label: "warden.webhook-queue-file")
     private let state = Mutex<(pending: [WebhookQueueRecord]?, scheduled: Bool)>((nil, false))
     private let onError: @Sendable (String) -> Void
+    /// When a failure was last reported (monotonic ms) and how many since went unreported:
+    /// an unwritable `dir` is reported once a minute, not at every change.
+    private let lastError = Mutex<(at: Int64, unreported: Int)>((Int64.min / 2, 0))
+    static let errorReportIntervalMs: Int64 = 60_000
 
     init(path: String, onError: @escaping @Sendable (String) -> Void) {
         file = ConfigFile(path: path)
@@ -303,7 +307,19 @@ final class QueueFileWriter: Sendable {
         do {
             try file.save(String(decoding: WebhookQueueFile.encode(records), as: UTF8.self))
         } catch {
-            onError("Webhooks: cannot write the queue file \(file.path): \(error.message)")
+            let now = EventLoop.monotonicMs()
+            let report = lastError.withLock { last -> Int? in
+                guard now - last.at >= Self.errorReportIntervalMs else {
+                    last.unreported += 1
+                    return nil
+                }
+                defer { last = (now, 0) }
+                return last.unreported
+            }
+            if let skipped = report {
+                let more = skipped > 0 ? " (\(skipped) more failures in the last minute)" : ""
+                onError("Webhooks: cannot write the queue file \(file.path): \(error.message)\(more)")
+            }
         }
     }
 }

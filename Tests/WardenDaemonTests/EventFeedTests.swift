@@ -95,6 +95,14 @@ final class EventFeedTests: XCTestCase {
         let outcome = log.observe(seen, facts: facts(seen), view: nil)
         XCTAssertNil(outcome?.attemptResult)
         XCTAssertEqual(log.latest("mymaster")?.result, "observed")
+        // Tried, and the winner's switch came before any abort: not elected, not a success.
+        for event in [record(7, "+try-failover", "master mymaster 127.0.0.1 6380", at: 7)] {
+            _ = log.observe(event, facts: facts(event), view: nil)
+        }
+        let overtaken = record(8, "+switch-master", "mymaster 127.0.0.1 6380 127.0.0.1 6381", at: 8)
+        let outcome2 = log.observe(overtaken, facts: facts(overtaken), view: nil)
+        XCTAssertEqual(outcome2?.attemptResult, "not_elected")
+        XCTAssertNil(outcome2?.durationSeconds)
         // Tried, lost the election.
         for event in [record(5, "+try-failover", "master mymaster 127.0.0.1 6380", at: 5)] {
             _ = log.observe(event, facts: facts(event), view: nil)

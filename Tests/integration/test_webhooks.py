@@ -253,18 +253,25 @@ def test_failover_webhook_probe_and_metrics(resources: Resources, receivers: Cal
         for poller in pollers:
             poller.stop()
 
-    # /primary: 200 before the kill; 503 from this sentinel's +sdown until its +switch-master; then the new master.
+    # /primary: 200 before the kill; 503 from this sentinel's +sdown until its +switch-master;
+    # then the new master. (A sentinel may learn of the switch before its own down-after
+    # runs out: then it never reports SDOWN, and never answers 200 for the old master after
+    # the others did.)
+    saw_sdown = 0
     for s, poller in zip(sentinels, pollers):
-        sdown = events.wait_for("+sdown", timeout=1, port=s.port, since=killed,
-                                match=lambda e: e.data.startswith("master mymaster")).at
         switch = events.wait_for("+switch-master", timeout=1, port=s.port, since=killed).at
+        sdowns = [e.at for e in events.events("+sdown", port=s.port, since=killed)
+                  if e.data.startswith("master mymaster") and e.at <= switch]
         before_kill = [x for x in poller.samples if x[1] < killed]
         assert before_kill and all(x[2] == 200 and x[3] == old_port for x in before_kill), before_kill[-5:]
-        between = [x for x in poller.samples if x[0] > sdown and x[1] < switch]
-        assert all(x[2] == 503 for x in between), [x for x in between if x[2] != 503]
-        assert all(not (x[2] == 200 and x[3] == old_port) for x in poller.samples if x[0] > sdown)
+        if sdowns:
+            saw_sdown += 1
+            between = [x for x in poller.samples if x[0] > sdowns[0] and x[1] < switch]
+            assert all(x[2] == 503 for x in between), [x for x in between if x[2] != 503]
+            assert all(not (x[2] == 200 and x[3] == old_port) for x in poller.samples if x[0] > sdowns[0])
         after = [x for x in poller.samples if x[0] > switch and x[2] == 200]
         assert after and all(x[3] == new_port for x in after)
+    assert saw_sdown >= 2, "a quorum (2) of sentinels saw the master down"
 
     # The webhook: within 1 s of the first +switch-master, signed, one id from every sentinel.
     first_switch = min(e.at for e in events.events("+switch-master", since=killed))
@@ -278,7 +285,8 @@ def test_failover_webhook_probe_and_metrics(resources: Resources, receivers: Cal
         assert payload["data"]["new_address"]["port"] == new_port and payload["data"]["old_address"]["port"] == old_port
 
     # /metrics: the leader's failover counter went up by exactly one, the others' not at all.
-    leader_port = events.wait_for("+elected-leader", timeout=1, since=killed).port
+    # (The leader is the one that ended the failover: under load an election may be lost and retried.)
+    leader_port = events.wait_for("+failover-end", timeout=10, since=killed).port
     for s in sentinels:
         wait_until(lambda: s.metrics().value("warden_switch_master_total", 0, master_name="mymaster") == 1, 5,
                    message="+switch-master counted")
@@ -287,7 +295,7 @@ def test_failover_webhook_probe_and_metrics(resources: Resources, receivers: Cal
         assert ok - before[s.port] == (1 if s.port == leader_port else 0), (s.port, leader_port, ok)
         master = s.api("/v1/masters/mymaster").json
         last = master["last_failover"]
-        assert last["result"] == ("ok" if s.port == leader_port else "observed"), last
+        assert last["result"] == "ok" if s.port == leader_port else last["result"] in ("observed", "not_elected"), last
         assert last["new_address"]["port"] == new_port
         assert any(e["event"] == "+switch-master" for e in last["timeline"])
     leader = next(s for s in sentinels if s.port == leader_port)
