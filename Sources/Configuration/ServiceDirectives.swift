@@ -25,17 +25,19 @@ public enum ServiceDirectives {
     public static let minTokenLength = 16
     public static let maxTokenLength = 1024
 
-    /// Applies the line if it is one of these directives; false when it is not.
+    typealias Failure = ConfigParser.Failure
+
+    /// Applies the line if it is one of these directives; false when it is not. Called
+    /// from the parser's first pass (server directives), with the arguments after the name.
     static func apply(_ name: String, _ args: [String], raw: [[UInt8]],
                       to config: inout SentinelConfig) throws(ConfigParser.Failure) -> Bool {
         guard names.contains(name) else { return false }
-        typealias Failure = ConfigParser.Failure
         switch name {
         case "http-port":
-            config.http.port = Int(try ConfigParser.integer(ConfigParser.single(args), in: 0...65535))
+            config.http.port = Int(try integer(single(args), in: 0...65535))
         case "http-bind":
             guard !args.isEmpty else { throw Failure("http-bind needs at least one address") }
-            guard args.count <= ConfigParser.maxBindAddresses else { throw Failure("Too many bind addresses specified.") }
+            guard args.count <= 16 else { throw Failure("Too many bind addresses specified.") }
             var addresses: [String] = []
             for address in args {
                 guard let normalized = IPAddress.normalize(address) else {
@@ -45,7 +47,7 @@ public enum ServiceDirectives {
             }
             config.http.bind = addresses
         case "http-token":
-            _ = try ConfigParser.single(args)
+            _ = try single(args)
             if raw[0].isEmpty {
                 config.http.token = nil
             } else {
@@ -53,15 +55,15 @@ public enum ServiceDirectives {
                 config.http.token = Secret(raw[0])
             }
         case "http-token-reads":
-            config.http.tokenReads = try ConfigParser.yesNo(ConfigParser.single(args))
+            config.http.tokenReads = try yesNo(single(args))
         case "http-max-connections":
-            config.http.maxConnections = Int(try ConfigParser.integer(ConfigParser.single(args), in: 1...100_000))
+            config.http.maxConnections = Int(try integer(single(args), in: 1...100_000))
         case "http-idle-timeout":
-            config.http.idleTimeoutMs = try ConfigParser.integer(ConfigParser.single(args), in: 100...86_400_000)
+            config.http.idleTimeoutMs = try integer(single(args), in: 100...86_400_000)
         case "http-request-timeout":
-            config.http.requestTimeoutMs = try ConfigParser.integer(ConfigParser.single(args), in: 100...3_600_000)
+            config.http.requestTimeoutMs = try integer(single(args), in: 100...3_600_000)
         case "webhook-queue-limit":
-            config.webhookQueueLimit = Int(try ConfigParser.integer(ConfigParser.single(args), in: 1...100_000))
+            config.webhookQueueLimit = Int(try integer(single(args), in: 1...100_000))
         default:
             let setting: WebhookSetting
             do {
@@ -78,6 +80,30 @@ public enum ServiceDirectives {
             config.webhooks.append(setting)
         }
         return true
+    }
+
+    // Value checks, with redis-server's texts (kept here so this file depends on nothing of
+    // the parser's but `Failure`).
+
+    static func single(_ args: [String]) throws(Failure) -> String {
+        guard args.count == 1 else { throw Failure("wrong number of arguments") }
+        return args[0]
+    }
+
+    static func integer(_ text: String, in range: ClosedRange<Int64>) throws(Failure) -> Int64 {
+        guard let value = Int64(text) else { throw Failure("argument couldn't be parsed into an integer") }
+        guard range.contains(value) else {
+            throw Failure("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
+        }
+        return value
+    }
+
+    static func yesNo(_ text: String) throws(Failure) -> Bool {
+        switch text.lowercased() {
+        case "yes": return true
+        case "no": return false
+        default: throw Failure("argument must be 'yes' or 'no'")
+        }
     }
 
     /// Why a bearer token is refused, or nil: 16-1024 characters of RFC 6750's b64token
