@@ -29,17 +29,19 @@ let package = Package(
         .target(name: "WardenHTTPIO", dependencies: ["WardenHTTP", "WardenWebhooks", "EventLoop"]),
         // The sentinel protocol as a deterministic state machine. Pure: no I/O, no clock.
         .target(name: "SentinelCore", dependencies: ["RESP", "WardenCrypto"]),
+        // The sentinel-mode command table (COMMAND) and ACL users, rules and checks. Pure.
+        .target(name: "WardenACL", dependencies: ["RESP", "WardenCrypto", "SentinelCore"]),
         // sentinel.conf and the command line: parsing (file:line errors) and the
         // comment-preserving rewrite, into and out of SentinelCore's config model. Pure.
-        .target(name: "Configuration", dependencies: ["SentinelCore", "RESP", "WardenCrypto", "WardenWebhooks"]),
+        .target(name: "Configuration", dependencies: ["SentinelCore", "RESP", "WardenCrypto", "WardenACL", "WardenWebhooks"]),
         // One reactor thread on epoll: sockets, timers, buffered writes, TLS.
         .target(name: "EventLoop", dependencies: ["CSystem", "COpenSSL"]),
         // Seeded, deterministic world of sentinels, fake Redis nodes, network and faults.
         .target(name: "Simulation", dependencies: ["SentinelCore", "RESP"]),
         // The daemon: drives SentinelCore with real sockets, serves clients, persists.
-        .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "Configuration", "EventLoop", "CSystem", "WardenCrypto",
-                                                  "WardenHTTP", "WardenHTTPIO", "WardenWebhooks"]),
-        .executableTarget(name: "warden", dependencies: ["WardenDaemon", "Configuration"]),
+        .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "Configuration", "EventLoop", "CSystem",
+                                                     "WardenCrypto", "WardenACL", "WardenHTTP", "WardenHTTPIO", "WardenWebhooks"]),
+        .executableTarget(name: "warden", dependencies: ["WardenDaemon", "Configuration", "WardenACL"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "WardenCryptoTests", dependencies: ["WardenCrypto"]),
         // Helpers of the tests of WardenHTTP, WardenWebhooks and WardenHTTPIO (running Python, seeded randomness).
@@ -50,9 +52,8 @@ let package = Package(
         .testTarget(name: "WardenWebhooksTests",
                     dependencies: ["WardenWebhooks", "WardenHTTP", "WardenCrypto", "SentinelCore", "WardenTestSupport"]),
         .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "Configuration", "RESP", "WardenCrypto"]),
-        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "SentinelCore", "WardenCrypto"]),
-        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
-        .testTarget(name: "WardenDaemonTests", dependencies: ["WardenDaemon", "SentinelCore", "WardenHTTP", "WardenWebhooks"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "SentinelCore", "WardenACL", "WardenCrypto"]),
+        .testTarget(name: "WardenACLTests", dependencies: ["WardenACL"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "SentinelCore", "RESP"]),
     ],
     swiftLanguageModes: [.v6]

@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 _Static_assert(CS_EPOLLIN == EPOLLIN, "EPOLLIN");
@@ -98,6 +99,7 @@ int cs_set_v6only(int fd, int on) {
 
 int cs_set_tcp_options(int fd, int idle_seconds) {
     int on = 1;
+    if (idle_seconds <= 0) return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     int idle = idle_seconds;
     int interval = idle_seconds / 3 > 0 ? idle_seconds / 3 : 1;
     int count = 3;
@@ -174,5 +176,16 @@ int cs_format_address(const void *storage, char *buf, size_t buflen) {
 }
 
 int cs_malloc_trim(void) { return malloc_trim(0); }
+
+int cs_parse_unix_address(const char *path, void *storage, uint32_t *len) {
+    memset(storage, 0, sizeof(struct sockaddr_storage));
+    struct sockaddr_un *un = storage;
+    size_t length = strlen(path);
+    if (length == 0 || length >= sizeof un->sun_path) { errno = ENAMETOOLONG; return -1; }
+    un->sun_family = AF_UNIX;
+    memcpy(un->sun_path, path, length);
+    *len = (uint32_t)sizeof *un;
+    return AF_UNIX;
+}
 
 int cs_ignore_sigpipe(void) { return signal(SIGPIPE, SIG_IGN) == SIG_ERR ? -1 : 0; }

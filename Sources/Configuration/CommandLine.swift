@@ -105,12 +105,26 @@ public enum WardenCommandLine {
         fileText: String, file: String, overrides: String,
         isExecutable: (String) -> Bool = { _ in true }
     ) throws(ConfigError) -> SentinelConfig {
-        try ConfigParser.parse(
+        let result = withoutActuallyEscaping(isExecutable) { check in
+            Result { () throws(ConfigError) in
+                try load(fileText: fileText, file: file, overrides: overrides,
+                         environment: ConfigEnvironment(isExecutable: check)).sentinel
+            }
+        }
+        return try result.get()
+    }
+
+    /// `parse` with the server settings too, asking `environment` for includes, `dir`
+    /// and scripts.
+    public static func load(
+        fileText: String, file: String, overrides: String, environment: ConfigEnvironment
+    ) throws(ConfigError) -> LoadedConfig {
+        try ConfigParser.load(
             sources: [
                 ConfigParser.ConfigSource(file: file, text: fileText),
                 ConfigParser.ConfigSource(file: commandLineFile, text: overrides),
             ],
-            isExecutable: isExecutable)
+            environment: environment)
     }
 
     /// The text `warden --help` prints.
@@ -122,6 +136,8 @@ public enum WardenCommandLine {
                \(program) -h or --help
 
         The config file is required and must be writable: Sentinel saves its state in it.
+        It takes every redis-server 7.0 directive (redis.conf) and the sentinel ones
+        (sentinel.conf); docs/compatibility.md lists each and what Warden does with it.
         Options are config directives, applied after the file:
 
         Examples:

@@ -1,5 +1,6 @@
 import RESP
 import SentinelCore
+import WardenACL
 import WardenCrypto
 
 /// A sentinel.conf (or command-line override) line that could not be accepted.
@@ -62,7 +63,20 @@ public enum ConfigParser {
         _ text: String, file: String,
         isExecutable: (String) -> Bool = { _ in true }
     ) throws(ConfigError) -> SentinelConfig {
-        try parse(sources: [ConfigSource(file: file, text: text)], isExecutable: isExecutable)
+        let result = withoutActuallyEscaping(isExecutable) { check in
+            Result { () throws(ConfigError) in
+                try load(text, file: file, environment: ConfigEnvironment(isExecutable: check)).sentinel
+            }
+        }
+        return try result.get()
+    }
+
+    /// Parses one config file's text into the sentinel model and the server settings,
+    /// asking `environment` for what needs the outside world (includes, `dir`, scripts).
+    public static func load(
+        _ text: String, file: String, environment: ConfigEnvironment = .pure
+    ) throws(ConfigError) -> LoadedConfig {
+        try load(sources: [ConfigSource(file: file, text: text)], environment: environment)
     }
 
     /// Splits one line into arguments exactly as Redis's `sdssplitargs` does:
@@ -82,62 +96,27 @@ public enum ConfigParser {
     }
 
     /// Parses several texts as one, in order (the file, then command-line overrides).
-    static func parse(
-        sources: [ConfigSource], isExecutable: (String) -> Bool
-    ) throws(ConfigError) -> SentinelConfig {
-        var config = SentinelConfig()
-        // Queued sentinel lines: global settings, monitor lines, the rest.
-        var queues: [[QueuedLine]] = [[], [], []]
-
+    static func load(
+        sources: [ConfigSource], environment: ConfigEnvironment
+    ) throws(ConfigError) -> LoadedConfig {
+        var context = ParseContext(environment: environment)
         for source in sources {
-            let lines = source.text.utf8.split(separator: UInt8(ascii: "\n"),
-                                               omittingEmptySubsequences: false)
-            for (index, raw) in lines.enumerated() {
-                let trimmed = trimBlanks(raw)
-                if trimmed.isEmpty || trimmed.first == UInt8(ascii: "#") { continue }
-                let ref = LineRef(file: source.file, number: index + 1,
-                                  text: String(decoding: trimmed, as: UTF8.self))
-                guard let argBytes = splitArgumentBytes(trimmed) else {
-                    throw ref.error("Unbalanced quotes in configuration line")
-                }
-                if argBytes.isEmpty { continue }
-                let args = argBytes.map { String(decoding: $0, as: UTF8.self) }
-                let directive = args[0].lowercased()
-
-                if directive == "sentinel" {
-                    // A bare `sentinel` is Redis's "enter sentinel mode" marker.
-                    guard args.count > 1 else { continue }
-                    let sub = args[1].lowercased()
-                    let line = QueuedLine(ref: ref, sub: sub, args: Array(args.dropFirst(2)),
-                                          raw: Array(argBytes.dropFirst(2)))
-                    if sub == "monitor" {
-                        queues[1].append(line)
-                    } else if globalSentinelOptions.contains(sub) {
-                        queues[0].append(line)
-                    } else {
-                        queues[2].append(line)
-                    }
-                    continue
-                }
-                do throws(Failure) {
-                    try applyServerDirective(directive, Array(args.dropFirst()), raw: Array(argBytes.dropFirst()), to: &config)
-                } catch {
-                    throw ref.error(error.reason)
-                }
-            }
+            try context.read(source)
         }
+        try context.finish()
 
-        var state = SentinelState(config: config)
-        for queue in queues {
+        var state = SentinelState(config: context.loaded.sentinel)
+        for queue in context.queues {
             for line in queue {
                 do throws(Failure) {
-                    try state.apply(line.sub, line.args, raw: line.raw, isExecutable: isExecutable)
+                    try state.apply(line.sub, line.args, raw: line.raw, isExecutable: environment.isExecutable)
                 } catch {
                     throw line.ref.error(error.reason)
                 }
             }
         }
-        return state.config
+        context.loaded.sentinel = state.config
+        return context.loaded
     }
 
     /// `sentinel` options Redis applies before any `sentinel monitor` line
@@ -147,19 +126,42 @@ public enum ConfigParser {
         "sentinel-pass", "current-epoch", "myid", "resolve-hostnames", "announce-hostnames",
     ]
 
-    /// Server directives Warden accepts so that existing files keep loading, but has
-    /// no use for: each takes exactly one argument, as in Redis.
-    static let ignoredSingleValueDirectives: Set<String> = [
-        "tcp-keepalive", "tcp-backlog", "timeout", "unixsocket", "unixsocketperm",
-        "syslog-enabled", "syslog-ident", "always-show-logo", "set-proc-title",
-        "proc-title-template", "locale-collate", "enable-debug-command", "hz",
-        "acllog-max-len", "aclfile", "supervised",
+    /// Directives of Redis 7.0 that Redis keeps in place of newer ones, accepted with
+    /// exactly one argument and otherwise ignored (its `deprecated_configs`).
+    static let deprecatedDirectives: Set<String> = [
+        "list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands",
     ]
 
-    /// Ignored directives that take one or more arguments.
-    static let ignoredMultiValueDirectives: Set<String> = [
-        "save", "user", "latency-tracking-info-percentiles",
+    /// Directives newer than Redis 7.0 that Warden accepts (one argument, no effect)
+    /// so that files written for Redis 7.2 load.
+    static let laterDirectives: Set<String> = ["locale-collate"]
+
+    /// Directives whose value is a password: an error report shows only their name.
+    static let secretDirectives: Set<String> = [
+        "requirepass", "masterauth", "tls-key-file-pass", "tls-client-key-file-pass",
+        "sentinel auth-pass", "sentinel sentinel-pass",
+        // Warden's own: the HTTP bearer token, and webhook lines (their secrets).
+        "http-token", "webhook",
     ]
+
+    /// A config line as error reports show it: without the passwords it holds (the
+    /// value of a password directive, `>pass` / `<pass` rules of a `user` line).
+    static func shownLine(_ line: String) -> String {
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard let first = words.first?.lowercased() else { return line }
+        let key = first == "sentinel" && words.count > 1 ? "sentinel " + words[1].lowercased() : first
+        if secretDirectives.contains(key) {
+            return (first == "sentinel" ? words.prefix(2) : words.prefix(1)).joined(separator: " ") + " (hidden)"
+        }
+        if first == "user" {
+            return words.map { $0.hasPrefix(">") || $0.hasPrefix("<") ? String($0.prefix(1)) + "..." : $0 }
+                .joined(separator: " ")
+        }
+        return line
+    }
+
+    /// How deep `include` may nest (Redis has no limit and recurses until it crashes).
+    static let maxIncludeDepth = 16
 
     // MARK: - Lines
 
@@ -189,90 +191,331 @@ public enum ConfigParser {
         init(_ reason: String) { self.reason = reason }
     }
 
-    // MARK: - Server directives
+    /// The first pass: server directives applied in order, sentinel lines queued.
+    struct ParseContext {
+        var loaded = LoadedConfig()
+        /// Queued sentinel lines: global settings, monitor lines, the rest.
+        var queues: [[QueuedLine]] = [[], [], []]
+        let environment: ConfigEnvironment
+        var includeDepth = 0
+        var clusterEnabled = false
+        var replicaOf = false
+        var firstUserLine: LineRef?
+        var aclfileLine: LineRef?
 
-    static func applyServerDirective(
-        _ name: String, _ args: [String], raw: [[UInt8]], to config: inout SentinelConfig
-    ) throws(Failure) {
-        switch name {
-        case "port":
-            config.port = Int(try integer(single(args), in: 0...65535))
-        case "bind":
-            try applyBind(args, to: &config)
-        case "dir":
-            let dir = try single(args)
-            guard !dir.isEmpty else { throw Failure("dir can't be empty") }
-            config.dir = dir
-        case "logfile":
-            config.logfile = try single(args)
-        case "pidfile":
-            let value = try single(args)
-            config.pidfile = value.isEmpty ? nil : value
-        case "daemonize":
-            config.daemonize = try yesNo(single(args))
-        case "requirepass":
-            _ = try single(args)
-            config.requirepass = raw[0].isEmpty ? nil : Secret(raw[0])
-        case "protected-mode":
-            config.protectedMode = try yesNo(single(args))
-        case "loglevel":
-            let value = try single(args)
-            guard let level = LogLevel(rawValue: value.lowercased()) else {
-                let names = LogLevel.allCases.map(\.rawValue).joined(separator: ", ")
-                throw Failure("argument(s) must be one of the following: \(names)")
+        init(environment: ConfigEnvironment) {
+            self.environment = environment
+        }
+
+        mutating func read(_ source: ConfigSource) throws(ConfigError) {
+            let lines = source.text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            for (index, raw) in lines.enumerated() {
+                let trimmed = trimBlanks(raw)
+                if trimmed.isEmpty || trimmed.first == UInt8(ascii: "#") { continue }
+                let ref = LineRef(file: source.file, number: index + 1,
+                                  text: ConfigParser.shownLine(String(decoding: trimmed, as: UTF8.self)))
+                guard let argBytes = splitArgumentBytes(trimmed) else {
+                    throw ref.error("Unbalanced quotes in configuration line")
+                }
+                if argBytes.isEmpty { continue }
+                let args = argBytes.map { String(decoding: $0, as: UTF8.self) }
+                if args.count == 2 && args[0].lowercased() == "include" {
+                    try include(args[1], from: ref)
+                    continue
+                }
+                do throws(Failure) {
+                    try line(args, argBytes, ref: ref)
+                } catch {
+                    throw ref.error(error.reason)
+                }
             }
-            config.loglevel = level
-        case "maxclients":
-            config.maxclients = Int(try integer(single(args), in: 1...Int64(UInt32.max)))
-        default:
-            if try ServiceDirectives.apply(name, args, raw: raw, to: &config) {
+        }
+
+        /// One line, in Redis's order of lookups: the directive table, deprecated
+        /// names, then rename-command, user, loadmodule, module
+        /// configs and sentinel.
+        mutating func line(_ args: [String], _ raw: [[UInt8]], ref: LineRef) throws(Failure) {
+            let name = args[0].lowercased()
+            let values = Array(args.dropFirst())
+            let rawValues = Array(raw.dropFirst())
+            if let spec = ConfigParser.directives[name] {
+                var words = values
+                var bytes = rawValues
+                if spec.multiArgument {
+                    // One non-empty argument holding several: `--save "900 1 300 10"`.
+                    if values.count == 1, !values[0].isEmpty, let split = splitArgumentBytes(rawValues[0]) {
+                        bytes = split
+                        words = split.map { String(decoding: $0, as: UTF8.self) }
+                    }
+                } else if values.count != 1 {
+                    throw Failure("wrong number of arguments")
+                }
+                let value = try spec.check(words, raw: bytes)
+                if name == "aclfile" { aclfileLine = ref }
+                try spec.apply?(&self, value)
+                return
+            }
+            if ConfigParser.deprecatedDirectives.contains(name) || ConfigParser.laterDirectives.contains(name) {
+                guard values.count == 1 else { throw Failure("Bad directive or wrong number of arguments") }
+                return
+            }
+            switch name {
+            case "rename-command" where values.count == 2:
+                try renameCommand(values[0], to: values[1])
+            case "user" where values.count >= 1:
+                try declareUser(values[0], rules: Array(rawValues.dropFirst()), ref: ref)
+            case "loadmodule" where values.count >= 1:
+                throw Failure("Warden does not load Redis modules")
+            case "sentinel":
+                // A bare `sentinel` is Redis's "enter sentinel mode" marker.
+                guard values.count >= 1 else { return }
+                let sub = values[0].lowercased()
+                let queued = QueuedLine(ref: ref, sub: sub, args: Array(values.dropFirst()),
+                                        raw: Array(rawValues.dropFirst()))
+                if sub == "monitor" {
+                    queues[1].append(queued)
+                } else if ConfigParser.globalSentinelOptions.contains(sub) {
+                    queues[0].append(queued)
+                } else {
+                    queues[2].append(queued)
+                }
+            default:
                 // http-* and webhook: Warden's own (ServiceDirectives.swift).
-            } else if let parameter = TLSConfig.Parameter(rawValue: name) {
-                if let reason = config.tls.set(parameter, to: try single(args)) { throw Failure(reason) }
-            } else if ignoredSingleValueDirectives.contains(name) {
-                _ = try single(args)
-            } else if ignoredMultiValueDirectives.contains(name) {
-                guard !args.isEmpty else { throw Failure("wrong number of arguments") }
-            } else {
+                if try ServiceDirectives.apply(name, values, raw: rawValues, to: &loaded.sentinel) { return }
+                if name.contains(".") {
+                    guard values.count >= 1 else { throw Failure("Module config specified without value") }
+                    throw Failure("Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting")
+                }
                 throw Failure("Bad directive or wrong number of arguments")
             }
         }
+
+        /// Checks made once every line is read (Redis's sanity checks and ACL start-up).
+        func finish() throws(ConfigError) {
+            if clusterEnabled && replicaOf {
+                throw ConfigError(file: "", line: 0, lineText: "",
+                                  reason: "replicaof directive not allowed in cluster mode")
+            }
+            if let userLine = firstUserLine, !loaded.server.aclfile.isEmpty {
+                throw userLine.error("Configuring Redis with users defined in redis.conf and at the same "
+                    + "setting an ACL file path is invalid. This setup is very likely to lead to "
+                    + "configuration errors and security holes, please define either an ACL file or "
+                    + "declare users directly in your redis.conf, but not both.")
+            }
+        }
+
+        // MARK: Special directives
+
+        /// `include path`: the file's lines are read in place, relative paths from the
+        /// working directory (which an earlier `dir` may have changed). A pattern with
+        /// `*`, `?` or `[` includes every match, and nothing when none matches.
+        mutating func include(_ path: String, from ref: LineRef) throws(ConfigError) {
+            guard includeDepth < ConfigParser.maxIncludeDepth else {
+                throw ref.error("include nesting deeper than \(ConfigParser.maxIncludeDepth) files")
+            }
+            let isPattern = path.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" })
+            let files = isPattern ? environment.glob(path) : [path]
+            for file in files {
+                let text: String
+                switch environment.readFile(file) {
+                case .success(let t): text = t
+                case .failure(let failure):
+                    throw ref.error("Fatal error, can't open config file '\(file)': \(failure.reason)")
+                }
+                includeDepth += 1
+                defer { includeDepth -= 1 }
+                // Errors in the included file name that file and its line.
+                try read(ConfigSource(file: file, text: text))
+            }
+        }
+
+        /// `dir`: Redis changes directory as soon as it reads the line.
+        mutating func changeDirectory(_ args: [String]) throws(Failure) {
+            guard args.count == 1 else { throw Failure("wrong number of arguments") }
+            guard !args[0].isEmpty else { throw Failure("No such file or directory") }
+            if let reason = environment.changeDirectory(args[0]) { throw Failure(reason) }
+            loaded.sentinel.dir = args[0]
+        }
+
+        /// `rename-command name new-name`, for the sentinel port's commands; "" removes
+        /// the command. As in Redis, the name looked up is the current one (a command
+        /// renamed once is not found under its old name again).
+        mutating func renameCommand(_ from: String, to: String) throws(Failure) {
+            let key = from.lowercased()
+            guard let original = loaded.server.commandNames.removeValue(forKey: key) else {
+                throw Failure("No such command in rename-command")
+            }
+            guard !to.isEmpty else { return }
+            guard loaded.server.commandNames[to.lowercased()] == nil else {
+                loaded.server.commandNames[key] = original
+                throw Failure("Target command name already exists")
+            }
+            loaded.server.commandNames[to.lowercased()] = original
+        }
+
+        mutating func declareUser(_ name: String, rules: [[UInt8]], ref: LineRef) throws(Failure) {
+            if loaded.server.users.contains(where: { $0.name == name }) {
+                throw Failure("Error in user declaration '\(name)': \(ACLRuleError.duplicateUser.message)")
+            }
+            if let problem = ACLUserStore.checkDeclaration(
+                name: name, rules: rules, pubsubDefaultAllChannels: loaded.server.aclPubsubDefaultAllChannels) {
+                throw Failure(problem)
+            }
+            loaded.server.users.append(UserDeclaration(name: name, rules: rules))
+            if firstUserLine == nil { firstUserLine = ref }
+        }
+
+        /// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds> ...`:
+        /// checked as a whole before any class changes.
+        mutating func setOutputBufferLimits(_ args: [String]) throws(Failure) {
+            guard args.count % 4 == 0 else {
+                throw Failure("Wrong number of arguments in buffer limit configuration.")
+            }
+            var updates: [(ClientClass, OutputBufferLimit)] = []
+            for start in stride(from: 0, to: args.count, by: 4) {
+                let name = args[start].lowercased()
+                guard let cls = name == "slave" ? .replica : ClientClass(rawValue: name) else {
+                    throw Failure("Invalid client class specified in buffer limit configuration.")
+                }
+                guard let hard = ConfigParser.memoryValue(args[start + 1]),
+                      let soft = ConfigParser.memoryValue(args[start + 2]),
+                      let seconds = ConfigParser.cInteger(args[start + 3]), seconds >= 0 else {
+                    throw Failure("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
+                }
+                updates.append((cls, OutputBufferLimit(hard: hard, soft: soft, softSeconds: seconds)))
+            }
+            for (cls, limit) in updates { loaded.server.outputBufferLimits[cls] = limit }
+        }
+    }
+
+    // MARK: - Value syntax
+
+    /// Redis's `string2ll`: an optional `-`, then digits without leading zeros (or
+    /// `0` alone), in the range of a 64-bit integer.
+    public static func strictInteger(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        var digits = bytes[...]
+        let negative = digits.first == UInt8(ascii: "-")
+        if negative { digits = digits.dropFirst() }
+        guard let first = digits.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9"),
+              digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        if first == UInt8(ascii: "0") && (digits.count > 1 || negative) { return nil }
+        return Int64(text)
+    }
+
+    /// `strtoll(s, &end, 10)` with `*end == 0`: an optional sign and digits.
+    static func cInteger(_ text: String) -> Int64? {
+        var body = Substring(text)
+        if body.first == "+" { body = body.dropFirst() }
+        guard !body.isEmpty, body != "-" else { return nil }
+        return Int64(body)
+    }
+
+    /// `strtoll(s, &end, 8)` with `*end == 0`: an optional sign and octal digits.
+    static func octalValue(_ text: String) -> Int64? {
+        var body = Substring(text)
+        var negative = false
+        if body.first == "+" || body.first == "-" {
+            negative = body.first == "-"
+            body = body.dropFirst()
+        }
+        guard !body.isEmpty, let value = Int64(body, radix: 8) else { return nil }
+        return negative ? -value : value
+    }
+
+    /// Redis's `memtoull`: digits followed by nothing, `b`, `k`, `kb`, `m`, `mb`, `g` or
+    /// `gb` (any case; `k` is 1000, `kb` 1024). Unlike Redis, a value with no digits or
+    /// one that does not fit in 64 bits is refused.
+    static func memoryValue(_ text: String) -> UInt64? {
+        let bytes = Array(text.utf8)
+        let digitCount = bytes.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
+        guard digitCount > 0, digitCount < 128 else { return nil }
+        let unit = String(decoding: bytes[digitCount...], as: UTF8.self).lowercased()
+        let multiplier: UInt64
+        switch unit {
+        case "", "b": multiplier = 1
+        case "k": multiplier = 1000
+        case "kb": multiplier = 1024
+        case "m": multiplier = 1000 * 1000
+        case "mb": multiplier = 1024 * 1024
+        case "g": multiplier = 1000 * 1000 * 1000
+        case "gb": multiplier = 1024 * 1024 * 1024
+        default: return nil
+        }
+        guard let number = UInt64(String(decoding: bytes[..<digitCount], as: UTF8.self)) else { return nil }
+        let (product, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : product
+    }
+
+    static let shutdownChoices = ["default", "save", "nosave", "now", "force"]
+
+    static func shutdownProblem(_ value: DirectiveValue) -> String? {
+        let given = value.choices
+        return given.contains("save") && given.contains("nosave")
+            ? "shutdown options SAVE and NOSAVE can't be used simultaneously" : nil
+    }
+
+    /// `save <seconds> <changes> ...` or `save ""`: pairs of a positive number of
+    /// seconds and a number of changes.
+    static func checkSave(_ args: [String]) throws(Failure) {
+        if args.count == 1 && args[0].isEmpty { return }
+        guard args.count % 2 == 0 else { throw Failure("Invalid save parameters") }
+        for (index, arg) in args.enumerated() {
+            guard let value = cInteger(arg), value >= (index % 2 == 0 ? 1 : 0) else {
+                throw Failure("Invalid save parameters")
+            }
+        }
+    }
+
+    /// Redis's `isValidAnnouncedHostname`.
+    static func announcedHostnameProblem(_ name: String) -> String? {
+        if name.utf8.count >= 256 { return "Hostnames must be less than 256 characters" }
+        let ok = name.utf8.allSatisfy { c in
+            (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x2E
+        }
+        return ok ? nil : "Hostnames may only contain alphanumeric characters, hyphens or dots"
+    }
+
+    /// Redis's `validateProcTitleTemplate`: `{variable}`s must be known (`{{` and `}}`
+    /// stand for braces) and the title without `{title}` must not be empty.
+    static func procTitleTemplateProblem(_ template: String) -> String? {
+        let known: Set<String> = ["title", "listen-addr", "server-mode", "config-file", "port", "tls-port", "unixsocket"]
+        let invalid = "template format is invalid or contains unknown variables"
+        var expanded = ""
+        var chars = Array(template)[...]
+        while let c = chars.first {
+            chars = chars.dropFirst()
+            if c == "{" {
+                if chars.first == "{" {
+                    chars = chars.dropFirst()
+                    expanded.append("{")
+                    continue
+                }
+                guard let close = chars.firstIndex(of: "}") else { return invalid }
+                let name = String(chars[chars.startIndex..<close])
+                guard known.contains(name) else { return invalid }
+                if name != "title" && name != "unixsocket" { expanded += "x" }
+                chars = chars[chars.index(after: close)...]
+            } else if c == "}" {
+                guard chars.first == "}" else { return invalid }
+                chars = chars.dropFirst()
+                expanded.append("}")
+            } else {
+                expanded.append(c)
+            }
+        }
+        return expanded.allSatisfy({ $0 == " " }) ? invalid : nil
     }
 
     /// Redis's own limit on listening addresses (CONFIG_BINDADDR_MAX).
     static let maxBindAddresses = 16
 
+    /// `bind addr...`; a single empty argument means no address (every interface).
     static func applyBind(_ args: [String], to config: inout SentinelConfig) throws(Failure) {
-        var addresses = args
-        // Like Redis, `bind "a b"` (one argument) means the addresses a and b.
-        if args.count == 1, let split = splitArguments(args[0]) {
-            addresses = split
-        }
-        guard !addresses.isEmpty else { throw Failure("bind needs at least one address") }
-        guard addresses.count <= maxBindAddresses else {
+        guard args.count <= maxBindAddresses else {
             throw Failure("Too many bind addresses specified.")
         }
-        config.bind = addresses
-    }
-
-    static func single(_ args: [String]) throws(Failure) -> String {
-        guard args.count == 1 else { throw Failure("wrong number of arguments") }
-        return args[0]
-    }
-
-    static func integer(_ text: String, in range: ClosedRange<Int64>) throws(Failure) -> Int64 {
-        guard let value = Int64(text) else {
-            throw Failure("argument couldn't be parsed into an integer")
-        }
-        guard range.contains(value) else {
-            throw Failure("argument must be between \(range.lowerBound) and \(range.upperBound) inclusive")
-        }
-        return value
-    }
-
-    static func yesNo(_ text: String) throws(Failure) -> Bool {
-        guard let value = parseYesNo(text) else { throw Failure("argument must be 'yes' or 'no'") }
-        return value
+        config.bind = args.count == 1 && args[0].isEmpty ? [] : args
     }
 
     static func parseYesNo(_ text: String) -> Bool? {
@@ -301,6 +544,7 @@ public enum ConfigParser {
             "auth-pass": ["<master-name>", "<password>"],
             "auth-user": ["<master-name>", "<username>"],
             "master-reboot-down-after-period": ["<master-name>", "<milliseconds>"],
+            "primary-reboot-down-after-period": ["<master-name>", "<milliseconds>"],
             "config-epoch": ["<master-name>", "<epoch>"],
             "leader-epoch": ["<master-name>", "<epoch>"],
             "known-replica": ["<master-name>", "<ip>", "<port>"],
@@ -428,7 +672,7 @@ public enum ConfigParser {
                 master.authPass = Secret(raw[1])
             case "auth-user":
                 master.authUser = value
-            case "master-reboot-down-after-period":
+            case "master-reboot-down-after-period", "primary-reboot-down-after-period":
                 master.masterRebootDownAfterPeriod = try milliseconds(value, of: sub)
                 guard master.masterRebootDownAfterPeriod >= 0 else {
                     throw Failure("negative time parameter.")

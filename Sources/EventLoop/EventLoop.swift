@@ -24,8 +24,8 @@ public final class EventLoop: @unchecked Sendable {
     /// Reads per readiness event, to stay fair between busy connections.
     static let maxReadsPerEvent = 4
     /// TCP keepalive idle time for every connection, like Redis's default tcp-keepalive.
-    static let keepAliveSeconds: Int32 = 300
-    static let listenBacklog: Int32 = 511
+    public static let keepAliveSeconds: Int32 = 300
+    public static let listenBacklog: Int32 = 511
     /// How long a listener stays disabled after accept ran out of descriptors or memory.
     static let acceptBackoffMs: Int64 = 100
     /// epoll user data of the wake-up eventfd; sources get ids from 1.
@@ -208,28 +208,37 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Loop thread only. Listens on `host:port`; `host` is an IPv4 or IPv6 literal, or "*" for
     /// every address (IPv6 dual-stack when available, else IPv4). "::" listens on IPv6 only,
-    /// so it can be combined with "0.0.0.0". SO_REUSEADDR, backlog 511. Port 0 picks a free port
-    /// (see `Listener.port`). `onAccept` receives each new connection; set its callbacks there.
+    /// so it can be combined with "0.0.0.0". SO_REUSEADDR, listen backlog `backlog` (Redis's
+    /// tcp-backlog). Accepted connections get TCP keepalive after `keepAliveSeconds` of
+    /// silence (tcp-keepalive; 0 = none). Port 0 picks a free port (see `Listener.port`).
+    /// `onAccept` receives each new connection; set its callbacks there.
     /// With `tls`, every accepted connection runs a TLS handshake before its first read (its
     /// `onAccept` comes at once; writes wait for the handshake).
     public func listen(
-        host: String, port: Int, tls: TLSServerSettings? = nil, onAccept: @escaping (Connection) -> Void
+        host: String, port: Int, tls: TLSServerSettings? = nil, backlog: Int32 = EventLoop.listenBacklog,
+        keepAliveSeconds: Int32 = EventLoop.keepAliveSeconds,
+        onAccept: @escaping (Connection) -> Void
     ) throws(SocketError) -> Listener {
         assertInLoop()
         guard (0...65535).contains(port) else { throw .invalidAddress("\(host):\(port)") }
         let fd: Int32
         if host == "*" {
             do {
-                fd = try bindListeningSocket(host: "::", port: port, v6Only: false)
+                fd = try bindListeningSocket(host: "::", port: port, v6Only: false, backlog: backlog)
             } catch .system(_, let code) where code == EAFNOSUPPORT {
-                fd = try bindListeningSocket(host: "0.0.0.0", port: port, v6Only: false)
+                fd = try bindListeningSocket(host: "0.0.0.0", port: port, v6Only: false, backlog: backlog)
             }
         } else {
-            fd = try bindListeningSocket(host: host, port: port, v6Only: true)
+            fd = try bindListeningSocket(host: host, port: port, v6Only: true, backlog: backlog)
         }
         let listener = Listener(loop: self, fd: fd, id: takeSourceID(), port: Int(cs_local_port(fd)),
-                                onAccept: onAccept)
+                                keepAliveSeconds: keepAliveSeconds, onAccept: onAccept)
         listener.tls = tls
+        return try registered(listener, fd: fd)
+    }
+
+    /// Adds a new listener to epoll; on failure its descriptor is closed.
+    private func registered(_ listener: Listener, fd: Int32) throws(SocketError) -> Listener {
         guard register(listener, fd: fd, events: CS_EPOLLIN, token: listener.id) else {
             let code = errno
             Glibc.close(fd)
@@ -238,24 +247,57 @@ public final class EventLoop: @unchecked Sendable {
         return listener
     }
 
-    private func bindListeningSocket(host: String, port: Int, v6Only: Bool) throws(SocketError) -> Int32 {
+    /// Loop thread only. Listens on a Unix domain socket at `path` (an old socket file
+    /// there is removed first, as Redis does), with the file mode `permissions` when it is
+    /// not 0. Accepted connections report `path` as their remote host and port 0.
+    public func listenUnix(
+        path: String, permissions: UInt32, backlog: Int32 = EventLoop.listenBacklog,
+        onAccept: @escaping (Connection) -> Void
+    ) throws(SocketError) -> Listener {
+        assertInLoop()
+        var address = sockaddr_storage()
+        var length: UInt32 = 0
+        guard cs_parse_unix_address(path, &address, &length) >= 0 else { throw .invalidAddress(path) }
+        unlink(path)
+        let fd = try boundSocket(family: AF_UNIX, address: &address, length: length, backlog: backlog,
+                                 afterBind: { _ in permissions == 0 || chmod(path, mode_t(permissions)) == 0 ? nil : "chmod" })
+        return try registered(Listener(loop: self, fd: fd, id: takeSourceID(), port: 0, keepAliveSeconds: 0,
+                                       unixPath: path, onAccept: onAccept), fd: fd)
+    }
+
+    private func bindListeningSocket(host: String, port: Int, v6Only: Bool, backlog: Int32) throws(SocketError) -> Int32 {
         var address = sockaddr_storage()
         var length: UInt32 = 0
         let family = cs_parse_address(host, Int32(port), &address, &length)
         guard family >= 0 else { throw .invalidAddress(host) }
+        return try boundSocket(family: family, address: &address, length: length, backlog: backlog,
+                               beforeBind: { fd in
+                                   if cs_set_reuseaddr(fd) != 0 { return "setsockopt(SO_REUSEADDR)" }
+                                   if family == AF_INET6 && cs_set_v6only(fd, v6Only ? 1 : 0) != 0 {
+                                       return "setsockopt(IPV6_V6ONLY)"
+                                   }
+                                   return nil
+                               })
+    }
+
+    /// A listening socket of `family` bound to `address`: `beforeBind` and `afterBind`
+    /// return the name of the call that failed, or nil. On any failure the descriptor
+    /// is closed and the error names the call.
+    private func boundSocket(
+        family: Int32, address: inout sockaddr_storage, length: UInt32, backlog: Int32,
+        beforeBind: (Int32) -> String? = { _ in nil }, afterBind: (Int32) -> String? = { _ in nil }
+    ) throws(SocketError) -> Int32 {
         let fd = cs_socket_stream(family)
         guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
-        func fail(_ call: String) -> SocketError {
+        var failed = beforeBind(fd)
+        if failed == nil && cs_bind(fd, &address, length) != 0 { failed = "bind" }
+        if failed == nil { failed = afterBind(fd) }
+        if failed == nil && Glibc.listen(fd, backlog) != 0 { failed = "listen" }
+        if let call = failed {
             let code = errno
             Glibc.close(fd)
-            return .system(call: call, errno: code)
+            throw .system(call: call, errno: code)
         }
-        guard cs_set_reuseaddr(fd) == 0 else { throw fail("setsockopt(SO_REUSEADDR)") }
-        if family == AF_INET6 {
-            guard cs_set_v6only(fd, v6Only ? 1 : 0) == 0 else { throw fail("setsockopt(IPV6_V6ONLY)") }
-        }
-        guard cs_bind(fd, &address, length) == 0 else { throw fail("bind") }
-        guard Glibc.listen(fd, EventLoop.listenBacklog) == 0 else { throw fail("listen") }
         return fd
     }
 

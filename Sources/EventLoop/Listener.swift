@@ -13,15 +13,22 @@ public final class Listener: EventSource {
     private let loop: EventLoop
     private let fd: Int32
     private let onAccept: (Connection) -> Void
+    /// TCP keepalive idle time given to accepted connections (0: none).
+    private let keepAliveSeconds: Int32
+    /// The socket file of a Unix domain listener (removed on close), or nil for TCP.
+    public let unixPath: String?
     private var isOpen = true
     /// Set while accepting is paused after running out of descriptors or memory.
     private var resumeTimer: TimerID?
 
-    init(loop: EventLoop, fd: Int32, id: UInt64, port: Int, onAccept: @escaping (Connection) -> Void) {
+    init(loop: EventLoop, fd: Int32, id: UInt64, port: Int, keepAliveSeconds: Int32 = EventLoop.keepAliveSeconds,
+         unixPath: String? = nil, onAccept: @escaping (Connection) -> Void) {
         self.loop = loop
         self.fd = fd
         self.id = id
         self.port = port
+        self.keepAliveSeconds = keepAliveSeconds
+        self.unixPath = unixPath
         self.onAccept = onAccept
     }
 
@@ -35,6 +42,7 @@ public final class Listener: EventSource {
         }
         loop.deregister(fd: fd, token: id)
         Glibc.close(fd)
+        if let unixPath { unlink(unixPath) }
     }
 
     /// Accepts until the queue is empty (or `onAccept` closes the listener).
@@ -63,11 +71,16 @@ public final class Listener: EventSource {
     }
 
     private func accepted(_ client: Int32, address: inout sockaddr_storage) {
-        _ = cs_set_tcp_options(client, EventLoop.keepAliveSeconds)
         var remotePort: Int32 = 0
-        let remoteHost = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text -> String in
-            remotePort = cs_format_address(&address, text.baseAddress, text.count)
-            return remotePort >= 0 ? String(cString: text.baseAddress!) : "?"
+        let remoteHost: String
+        if let unixPath {
+            remoteHost = unixPath
+        } else {
+            _ = cs_set_tcp_options(client, keepAliveSeconds)
+            remoteHost = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text -> String in
+                remotePort = cs_format_address(&address, text.baseAddress, text.count)
+                return remotePort >= 0 ? String(cString: text.baseAddress!) : "?"
+            }
         }
         var session: TLSSession?
         if let tls {

@@ -6,10 +6,13 @@
 /// changed its settings) wakes it for the next tick. No instance waits longer
 /// than `Timing.maxLookInterval` between looks.
 struct Agenda {
+    /// A strong reference: a weak one costs an atomic side-table operation at
+    /// every move in the heap. A released instance is marked (`released`) and its
+    /// entries, at most `maxLookInterval` away, are skipped when they come up.
     struct Entry {
         let time: Millis
         let serial: UInt64
-        weak var instance: Instance?
+        let instance: Instance
     }
 
     private var heap: [Entry] = []
@@ -19,7 +22,7 @@ struct Agenda {
 
     /// Looks at `ri` at `time`, unless an earlier look is already planned.
     mutating func schedule(_ ri: Instance, at time: Millis) {
-        if ri.dueSerial != 0 && ri.dueAt <= time { return }
+        if ri.released || (ri.dueSerial != 0 && ri.dueAt <= time) { return }
         nextSerial += 1
         ri.dueAt = time
         ri.dueSerial = nextSerial
@@ -32,7 +35,8 @@ struct Agenda {
         while let top = heap.first, top.time <= now {
             let entry = removeTop()
             // Stale entries (the instance was rescheduled or released) are skipped.
-            if let ri = entry.instance, ri.dueSerial == entry.serial {
+            let ri = entry.instance
+            if !ri.released && ri.dueSerial == entry.serial {
                 ri.dueSerial = 0
                 return ri
             }

@@ -18,20 +18,23 @@ extension Sentinel {
             guard m.flags.contains(.sDown), s.commandLink.connected else { continue }
             if !forced && sinceReply < timing.askPeriod { continue }
             // One question in flight per peer is enough.
-            if s.commandLink.pending.contains(.isMasterDown(master: m.name)) && !forced { continue }
+            let inFlight = s.commandLink.pending.contains {
+                if case .isMasterDown(m.name, _) = $0 { return true } else { return false }
+            }
+            if inFlight && !forced { continue }
             // A vote request names the epoch of our failover, not a newer epoch
             // we may have learned since: votes only count in the epoch they were
             // cast for (see tallyVotes).
             let candidate = m.failoverState > .none
             let runID = candidate ? myID : "*"
             let epoch = candidate ? m.failoverEpoch : currentEpoch
-            send(s, ["SENTINEL", "is-master-down-by-addr", m.address.host, String(m.address.port),
+            send(s, ["SENTINEL", "is-master-down-by-addr", announced(m.address.host), String(m.address.port),
                      String(epoch), runID],
-                 expect: .isMasterDown(master: m.name))
+                 expect: .isMasterDown(master: m.name, voteEpoch: candidate ? epoch : nil))
         }
     }
 
-    func isMasterDownReply(from s: Peer, masterName: String, _ value: RESPValue) {
+    func isMasterDownReply(from s: Peer, masterName: String, voteEpoch: UInt64?, _ value: RESPValue) {
         guard let parts = value.elements, parts.count == 3,
               case .integer(let down) = parts[0],
               let leader = parts[1].string, !parts[1].isError,
@@ -41,6 +44,14 @@ extension Sentinel {
         if leader != "*" {
             s.leader = leader
             s.leaderEpoch = UInt64(max(0, leaderEpoch))
+        }
+        // Asked for a vote in our epoch, it answered without one: it had voted for
+        // this master in a later epoch or its current epoch had moved past ours (as
+        // it does when several masters fail over at once), and it will not vote in
+        // ours, since a peer's epochs only grow. (The one exception, a vote whose
+        // save failed and was withdrawn, only makes us retry a little early.)
+        if let voteEpoch, UInt64(max(0, leaderEpoch)) != voteEpoch {
+            s.refusedEpoch = voteEpoch
         }
         // Act on the answer now rather than at the next tick.
         if mayAct, s.master.name == masterName {
@@ -65,6 +76,7 @@ extension Sentinel {
             }
         } else if m.flags.contains(.oDown) {
             emit(.warning, "-odown", m)
+            m.splitVotes = 0
             m.flags.remove(.oDown)
         }
     }

@@ -25,6 +25,8 @@ extension Sentinel {
         /// After the driver has said whether these paths are executable; the
         /// command is then run again with the answers.
         case check([String])
+        /// After the driver has resolved these names; then run again.
+        case resolve([String])
     }
 
     static let saveFailed = RESPValue.error("ERR Failed to save config file. Check server logs.")
@@ -47,8 +49,11 @@ extension Sentinel {
         case .afterSave(let n, let value, let otherwise):
             afterSave(n, .reply(id, value), otherwise: .reply(id, otherwise))
         case .check(let paths):
-            awaitingCheck[id] = (raw, paths)
+            awaitingFacts[id] = AwaitingFacts(args: raw, executable: executable, paths: paths, hosts: [])
             out.append(.checkExecutable(id, paths))
+        case .resolve(let hosts):
+            awaitingFacts[id] = AwaitingFacts(args: raw, executable: executable, paths: [], hosts: hosts)
+            hosts.forEach(requestResolution)
         }
     }
 
@@ -74,11 +79,17 @@ extension Sentinel {
         "replicas": 3, "reset": 3, "sentinels": 3, "set": -5, "simulate-failure": -3, "slaves": 3,
     ]
 
+    /// Valkey 8's names for four subcommands, answered as Redis's.
+    static let valkeyNames = [
+        "get-primary-addr-by-name": "get-master-addr-by-name", "primary": "master",
+        "primaries": "masters", "is-primary-down-by-addr": "is-master-down-by-addr",
+    ]
+
     func dispatchSentinelCommand(_ args: [String], raw: [[UInt8]], executable: [String: Bool]) -> CommandResult {
         guard args.count >= 2 else {
             return .reply(Self.error("ERR wrong number of arguments for 'sentinel' command"))
         }
-        let sub = args[1].lowercased()
+        let sub = Self.valkeyNames[args[1].lowercased()] ?? args[1].lowercased()
         guard let arity = Self.subcommandArity[sub] else {
             return .reply(Self.error("ERR unknown subcommand '\(Self.clip(args[1]))'. Try \(args[0].uppercased()) HELP."))
         }
@@ -88,7 +99,7 @@ extension Sentinel {
         switch sub {
         case "is-master-down-by-addr": return isMasterDownCommand(args)
         case "config": return configCommand(args, raw: raw)
-        case "monitor": return savedReply(monitorCommand(args))
+        case "monitor": return monitorCommand(args)
         case "remove": return savedReply(withMaster(args[2], removeMaster))
         case "set": return withMaster(args[2]) { setCommand($0, args, raw: raw, executable: executable) }
         case "reset": return resetCommand(pattern: args[2])
@@ -111,7 +122,7 @@ extension Sentinel {
         case "myid": return .bulk(myID)
         case "get-master-addr-by-name":
             guard let a = masterAddress(named: args[2]) else { return .array(nil) }
-            return .array([.bulk(a.host), .bulk(String(a.port))])
+            return .array([.bulk(announced(a.host)), .bulk(String(a.port))])
         case "ckquorum": return withMaster(args[2], checkQuorum)
         case "info-cache": return infoCacheReply(Array(args[2...]))
         case "pending-scripts": return pendingScriptsReply()

@@ -17,14 +17,19 @@ extension Sentinel {
             return
         }
 
-        var si = m.sentinels.first { $0.address == hello.sentinelAddress && $0.runID == hello.runID }
+        // With resolve-hostnames off, a hello naming a host is of no use (Redis cannot
+        // create the address either).
+        guard acceptableHost(hello.sentinelAddress.host), acceptableHost(hello.masterAddress.host) else { return }
+        requestResolution(hello.sentinelAddress.host)
+        requestResolution(hello.masterAddress.host)
+        var si = m.sentinels.first { sameAddress($0.address, hello.sentinelAddress) && $0.runID == hello.runID }
         if si == nil {
             // Same runid at a new address: the sentinel moved.
             let moved = removeSentinels(from: m, runID: hello.runID)
             if moved {
                 emit(.notice, "+sentinel-address-switch", m,
                      extra: " ip \(hello.sentinelAddress.host) port \(hello.sentinelAddress.port) for \(hello.runID)")
-            } else if let other = m.sentinels.first(where: { $0.address == hello.sentinelAddress }) {
+            } else if let other = m.sentinels.first(where: { sameAddress($0.address, hello.sentinelAddress) }) {
                 // Another runid at this address: the old one is gone, everywhere.
                 emit(.notice, "+sentinel-invalid-addr", other)
                 let obsolete = other.runID
@@ -54,11 +59,11 @@ extension Sentinel {
                 log(.warning, "Failover of \(m.name) in epoch \(m.failoverEpoch) superseded by config epoch \(hello.masterConfigEpoch)")
                 abortFailover(m)
             }
-            if hello.masterAddress != m.address {
+            if !sameAddress(hello.masterAddress, m.address) {
                 emit(.warning, "+config-update-from", si)
                 let old = m.address
                 emit(.warning, "+switch-master",
-                     payload: "\(m.name) \(old.host) \(old.port) \(hello.masterAddress.host) \(hello.masterAddress.port)",
+                     payload: "\(m.name) \(announced(old.host)) \(old.port) \(announced(hello.masterAddress.host)) \(hello.masterAddress.port)",
                      master: m)
                 resetMasterAndChangeAddress(m, to: hello.masterAddress)
                 callClientReconfigScript(m, role: "observer", state: "start", from: old, to: m.address)

@@ -23,6 +23,8 @@ public enum Input: Sendable {
     case executableChecked(RequestID, [Bool])
     /// The answer to `Effect.save`: whether the configuration is on disk.
     case saved(SaveID, ok: Bool)
+    /// The answer to `Effect.resolve`: an IP the name resolves to, or nil.
+    case resolved(String, ip: String?)
     /// The answers to `Effect.runScript`: the process started...
     case scriptStarted(ScriptID, pid: Int32)
     /// ...or could not be started at all...
@@ -53,6 +55,8 @@ public enum Effect: Equatable, Sendable {
     /// Say whether each path names a file this process may execute (access X_OK);
     /// answer `.executableChecked`. The command waits for it.
     case checkExecutable(RequestID, [String])
+    /// Resolve a host name (off the loop thread, with a timeout); answer `.resolved`.
+    case resolve(String)
     /// Run a user script (notification-script, client-reconfig-script); answer
     /// `.scriptStarted` or `.scriptCouldNotStart`, then `.scriptFinished`.
     case runScript(ScriptID, path: String, args: [String])

@@ -4,10 +4,10 @@ extension Sentinel {
     /// `%@` in Redis's event formats: `<type> <name> <ip> <port>`, plus
     /// ` @ <master> <ip> <port>` for replicas and sentinels.
     func describe(_ ri: Instance) -> String {
-        var s = "\(ri.typeName) \(ri.name) \(ri.address.host) \(ri.address.port)"
+        var s = "\(ri.typeName) \(ri.name) \(announced(ri.address.host)) \(ri.address.port)"
         if !(ri is Master) {
             let m = ri.owningMaster
-            s += " @ \(m.name) \(m.address.host) \(m.address.port)"
+            s += " @ \(m.name) \(announced(m.address.host)) \(m.address.port)"
         }
         return s
     }

@@ -5,7 +5,8 @@
 /// has passed, in a new epoch. Aborts are possible until the promotion is seen.
 ///
 /// Warden's speed-ups over Redis change only *when* things happen, never the
-/// voting rules: no random 0–1 s start delay, a proven split vote retried after a
+/// voting rules: instead of a random 0–1 s start delay, candidates take turns in
+/// run-id order (`candidacyRank`), a proven split vote is retried after a
 /// short random back-off instead of waiting 2 × failover-timeout, and promotion
 /// confirmed by an INFO sent right behind SLAVEOF NO ONE.
 extension Sentinel {
@@ -18,7 +19,20 @@ extension Sentinel {
             }
             return false
         }
+        if now < m.oDownSince +| Millis(candidacyRank(m)) *| timing.candidacyStagger { return false }
         return startFailover(m)
+    }
+
+    /// How many reachable peers of `m` come before us in run-id order. The first
+    /// starts a failover as soon as it sees ODOWN, the next `candidacyStagger`
+    /// later and so on, so sentinels that see ODOWN together do not all ask for
+    /// votes in the same instant and split them (Redis waits a random 0–1 s
+    /// instead). A peer whose link is down or that is SDOWN is skipped: if the
+    /// first one died with the master, the next one does not wait for it.
+    func candidacyRank(_ m: Master) -> Int {
+        m.sentinels.count { s in
+            !s.linkDisconnected && !s.flags.contains(.sDown) && (s.runID ?? s.name) < myID
+        }
     }
 
     /// Begins a failover in a new epoch. Refused (and logged) only when the epoch
@@ -37,7 +51,8 @@ extension Sentinel {
         changed()
         emit(.warning, "+new-epoch", payload: "\(currentEpoch)", master: m)
         emit(.warning, "+try-failover", m)
-        // Redis waits a random 0–1 s here; Warden asks for votes at once.
+        // Redis waits a random 0–1 s here; Warden asks for votes at once (its
+        // candidates took turns before this; see candidacyRank).
         m.failoverStartTime = now
         m.failoverNotBefore = now +| failoverTimeout(m) *| 2
         m.failoverStateChangeTime = now
@@ -81,10 +96,12 @@ extension Sentinel {
                 // back-off so the candidates do not collide again.
                 emit(.warning, "-failover-abort-not-elected", m)
                 abortFailover(m)
-                m.failoverNotBefore = now + splitVoteBackoff()
+                m.splitVotes += 1
+                m.failoverNotBefore = now +| splitVoteBackoff(m.splitVotes)
             }
             return
         }
+        m.splitVotes = 0
         emit(.warning, "+elected-leader", m)
         if simulateFailure.contains(.crashAfterElection) { simulatedCrash() }
         m.failoverState = .selectSlave
@@ -92,13 +109,18 @@ extension Sentinel {
         emit(.warning, "+failover-state-select-slave", m)
     }
 
-    /// 50–300 ms: long enough for one candidate's request to reach the others first.
-    func splitVoteBackoff() -> Millis {
-        50 + Millis(rng.next() % 250)
+    /// 50–300 ms after the first split, long enough for one candidate's request to
+    /// reach the others first; doubled after each further split in a row, up to
+    /// the election timeout, so that a peer that keeps refusing (one whose disk
+    /// fails cannot vote) does not make us burn an epoch every few milliseconds.
+    func splitVoteBackoff(_ splits: Int) -> Millis {
+        let first = 50 + Millis(rng.next() % 250)
+        return min(first << Millis(min(max(splits - 1, 0), 8)), max(timing.electionTimeout, first))
     }
 
     func failoverSelectReplica(_ m: Master) {
         guard let r = selectReplica(m) else {
+            if awaitingFreshInfo(m) && elapsed(since: m.failoverStateChangeTime) < timing.replicaInfoPeriod { return }
             emit(.warning, "-failover-abort-no-good-slave", m)
             abortFailover(m)
             return

@@ -49,11 +49,6 @@ extension Sentinel {
         }
     }
 
-    func sameHost(_ a: String, _ b: String?) -> Bool {
-        guard let b else { return false }
-        return a.lowercased() == b.lowercased()
-    }
-
     /// Our master says it is a master, is not down, and its INFO is fresh.
     func masterLooksSane(_ m: Master) -> Bool {
         m.roleReported == .master && !m.flags.contains(.sDown)

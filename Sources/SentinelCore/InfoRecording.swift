@@ -9,6 +9,8 @@ extension Sentinel {
         // Nothing acts while in TILT.
         guard mayAct, let r = node as? Replica else { return }
         actOnInfo(of: r, role: info.role)
+        // A failover waiting for this answer to choose a replica goes on at once.
+        if r.master.failoverState == .selectSlave { failoverStateMachine(r.master) }
     }
 
     func record(_ info: InfoReport, text: String, of node: DataNode) {
@@ -38,6 +40,7 @@ extension Sentinel {
                 if let host = info.masterHost, host.lowercased() != r.replicaMasterHost?.lowercased() {
                     r.replicaMasterHost = host
                     r.replicaConfChangeTime = now
+                    requestResolution(host)
                 }
                 if let port = info.masterPort, port != r.replicaMasterPort {
                     r.replicaMasterPort = port

@@ -73,10 +73,13 @@ enum PendingReply: Equatable {
     case info
     /// Our hello about the named master (a link to a peer carries one per master).
     case publishHello(master: String)
-    /// SENTINEL IS-MASTER-DOWN-BY-ADDR about the named master.
-    case isMasterDown(master: String)
+    /// SENTINEL IS-MASTER-DOWN-BY-ADDR about the named master; `voteEpoch` is the
+    /// epoch a vote was asked for (nil: only its view of the master).
+    case isMasterDown(master: String, voteEpoch: UInt64?)
     /// SLAVEOF NO ONE / SLAVEOF host port inside a transaction: only EXEC's reply matters.
     case exec
+    /// SUBSCRIBE on the Pub/Sub link: refused (NOAUTH, NOPERM), the link is useless.
+    case subscribe
 }
 
 /// The connections to one instance and what they tell about it: the command
@@ -126,7 +129,8 @@ struct LinkState {
     var connectedAt: Millis = 0
     /// Our address as the peer sees it (the local end of the socket); used in hellos.
     var localHost: String?
-    /// Replies expected on this (command) link, oldest first.
+    /// Replies expected on this link, oldest first (on a Pub/Sub link: those to
+    /// AUTH, CLIENT SETNAME and SUBSCRIBE; whatever comes after is a message).
     var pending: [PendingReply] = []
     /// Pub/Sub link: last time anything arrived.
     var lastActivity: Millis = 0
@@ -157,6 +161,8 @@ public class Instance {
     /// of the agenda is its current one.
     var dueAt: Millis = 0
     var dueSerial: UInt64 = 0
+    /// Forgotten (`releaseInstance`): never looked at again.
+    var released = false
 
     var sDownSince: Millis = 0
     var downAfter: Millis
@@ -257,6 +263,9 @@ public final class Master: DataNode {
     /// split vote.
     var failoverNotBefore: Millis = 0
     var failoverEpoch: UInt64 = 0
+    /// Elections lost to a split vote in a row (reset when elected or no longer
+    /// ODOWN); each doubles the back-off before the next try.
+    var splitVotes = 0
     /// The `failoverNotBefore` whose "next failover delay" was last logged.
     var failoverDelayLogged: Millis = 0
     weak var promotedReplica: Replica?
@@ -300,10 +309,10 @@ public final class Replica: DataNode {
     /// Being reconfigured during a failover: when SLAVEOF went out.
     var reconfSentTime: Millis = 0
 
-    init(_ address: Address, of master: Master, now: Millis) {
+    init(_ address: Address, name: String, of master: Master, now: Millis) {
         self.master = master
         replicaConfChangeTime = now
-        super.init(kind: .replica, name: address.description, address: address, downAfter: master.downAfter,
+        super.init(kind: .replica, name: name, address: address, downAfter: master.downAfter,
                    now: now, role: .replica)
     }
 
@@ -319,6 +328,9 @@ public final class Peer: Instance {
     var lastMasterDownReplyTime: Millis = 0
     var leader: String?
     var leaderEpoch: UInt64 = 0
+    /// An epoch this peer was asked to vote in and answered without a vote in it:
+    /// it never will (it voted in a later epoch or has moved past it).
+    var refusedEpoch: UInt64 = 0
 
     init(runID: String, address: Address, of master: Master, link: InstanceLink, now: Millis) {
         self.master = master

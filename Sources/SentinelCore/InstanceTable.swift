@@ -8,6 +8,7 @@ extension Sentinel {
         let m = Master(c, now: now)
         masters.append(m)
         wake(m)
+        requestResolution(c.address.host)
         for a in c.knownReplicas where lookupReplica(m, a) == nil {
             addReplica(to: m, a)
         }
@@ -18,13 +19,14 @@ extension Sentinel {
     }
 
     func lookupReplica(_ m: Master, _ a: Address) -> Replica? {
-        m.replicas.first { $0.address == a }
+        m.replicas.first { sameAddress($0.address, a) }
     }
 
     @discardableResult
     func addReplica(to m: Master, _ a: Address) -> Replica? {
-        guard a.port > 0, a.port < 65536, lookupReplica(m, a) == nil else { return nil }
-        let r = Replica(a, of: m, now: now)
+        guard a.port > 0, a.port < 65536, acceptableHost(a.host), lookupReplica(m, a) == nil else { return nil }
+        requestResolution(a.host)
+        let r = Replica(a, name: Self.instanceName(announced(a)), of: m, now: now)
         m.replicas.append(r)
         wake(r)
         return r
@@ -32,8 +34,9 @@ extension Sentinel {
 
     @discardableResult
     func addSentinel(to m: Master, runID: String, address: Address) -> Peer? {
-        guard address.port > 0, address.port < 65536,
+        guard address.port > 0, address.port < 65536, acceptableHost(address.host),
               !m.sentinels.contains(where: { $0.runID == runID }) else { return nil }
+        requestResolution(address.host)
         let s = Peer(runID: runID, address: address, of: m, link: peerLink(runID: runID, address: address), now: now)
         m.sentinels.append(s)
         wake(s)
@@ -92,11 +95,14 @@ extension Sentinel {
     /// The master moved (failover, or a newer config from a peer): same name, new
     /// address; the old address and the other replicas become its replicas.
     func resetMasterAndChangeAddress(_ m: Master, to newAddress: Address) {
-        var replicaAddresses = m.replicas.map(\.address).filter { $0 != newAddress }
-        if newAddress != m.address { replicaAddresses.append(m.address) }
+        var replicaAddresses = m.replicas.map(\.address).filter { !sameAddress($0, newAddress) }
+        if !sameAddress(newAddress, m.address) { replicaAddresses.append(m.address) }
         resetMaster(m, keepSentinels: true)
         m.address = newAddress
         m.settings.address = newAddress
+        // A new address is connected at once, not a reconnect period after the
+        // last attempt to the old one (which, dead, was being retried).
+        m.link.command.lastReconnectAttempt = 0
         m.oDownSince = 0
         m.sDownSince = 0
         for a in replicaAddresses {
@@ -114,6 +120,11 @@ extension Sentinel {
             return p.address
         }
         return m.address
+    }
+
+    /// A replica's name, `host:port` (`[host]:port` for an IPv6 address), as Redis names it.
+    static func instanceName(_ a: Address) -> String {
+        a.host.contains(":") ? "[\(a.host)]:\(a.port)" : "\(a.host):\(a.port)"
     }
 
     /// What GET-MASTER-ADDR-BY-NAME answers for `name` (nil: no such master).

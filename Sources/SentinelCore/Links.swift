@@ -25,6 +25,8 @@ extension Sentinel {
         guard needsCommand || needsPubSub else { return }
         guard elapsed(since: link.command.lastReconnectAttempt) >= timing.reconnectPeriod else { return }
         link.command.lastReconnectAttempt = now
+        // A name may have moved to another IP meanwhile.
+        requestResolution(ri.address.host)
         if needsCommand {
             let id = newLink(for: link, pubsub: false)
             link.command.id = id
@@ -48,7 +50,7 @@ extension Sentinel {
             link.pubsub.localHost = localHost
             sendAuthIfNeeded(ri, id, pubsub: true)
             send(link, id, [mapped(ri, "CLIENT"), "SETNAME", clientName(pubsub: true)], expect: .discard, pubsub: true)
-            send(link, id, [mapped(ri, "SUBSCRIBE"), Timing.helloChannel], expect: .discard, pubsub: true)
+            send(link, id, [mapped(ri, "SUBSCRIBE"), Timing.helloChannel], expect: .subscribe, pubsub: true)
         } else {
             link.command.connected = true
             link.command.connectedAt = now
@@ -99,6 +101,7 @@ extension Sentinel {
         }
         detach(ri)
         ri.dueSerial = 0
+        ri.released = true
     }
 
     /// `ri` stops using its link, which is closed when nobody uses it any more.
@@ -166,7 +169,7 @@ extension Sentinel {
     }
 
     func send(_ link: InstanceLink, _ id: LinkID, _ command: RESPCommand, expect: PendingReply, pubsub: Bool = false) {
-        if !pubsub { link.command.pending.append(expect) }
+        if pubsub { link.pubsub.pending.append(expect) } else { link.command.pending.append(expect) }
         out.append(.send(id, command))
     }
 }

@@ -151,14 +151,16 @@ extension Sentinel {
             // restart in the middle of reconfiguring the replicas would bring
             // back the old address under the new config epoch, which no hello
             // can ever correct.
+            // Addresses are saved as they are announced (names with
+            // announce-hostnames, IPs otherwise), as Redis writes them.
             let current = currentMasterAddress(m)
-            mc.address = current
+            mc.address = announced(current)
             mc.quorum = m.quorum
             mc.configEpoch = m.configEpoch
             mc.leaderEpoch = m.leaderEpoch
-            mc.knownReplicas = m.replicas.map { $0.address == current ? m.address : $0.address }
+            mc.knownReplicas = m.replicas.map { announced(sameAddress($0.address, current) ? m.address : $0.address) }
             mc.knownSentinels = m.sentinels.compactMap { s in
-                s.runID.map { KnownSentinel(address: s.address, runID: $0) }
+                s.runID.map { KnownSentinel(address: announced(s.address), runID: $0) }
             }
             return mc
         }

@@ -78,7 +78,7 @@ extension Sentinel {
         guard ri.commandLink.connected else { return false }
         guard let ip = settings.announceIP ?? ri.commandLink.localHost else { return false }
         let m = ri.owningMaster
-        let masterAddr = currentMasterAddress(m)
+        let masterAddr = announced(currentMasterAddress(m))
         let hello = Hello(
             sentinelAddress: Address(ip, settings.helloPort),
             runID: myID, currentEpoch: currentEpoch, masterName: m.name,
@@ -111,13 +111,22 @@ extension Sentinel {
         let link = owner.link
         if owner.isPubSub {
             link.pubsub.lastActivity = now
-            receivePubSub(value)
+            let isMessage = value.elements?.first?.string == "message"
+            guard !isMessage, !link.pubsub.pending.isEmpty else { return receivePubSub(value) }
+            // An instance that refuses our SUBSCRIBE (wrong or missing password,
+            // an ACL without the channel) gets its Pub/Sub link dropped and retried,
+            // so it shows as disconnected, as redis-sentinel's does.
+            if link.pubsub.pending.removeFirst() == .subscribe, value.isError,
+               let ri = link.users.first?.instance {
+                log(.verbose, "Pub/Sub link of \(ri.name) refused SUBSCRIBE: \(value.string ?? "")")
+                closeLink(ri, pubsub: true)
+            }
             return
         }
         guard !link.command.pending.isEmpty else { return }
         let what = link.command.pending.removeFirst()
         switch what {
-        case .discard, .exec:
+        case .discard, .exec, .subscribe:
             break
         case .ping:
             pingReply(link, value)
@@ -127,9 +136,9 @@ extension Sentinel {
             }
         case .publishHello(let name):
             if !value.isError, let ri = user(of: link, master: name) { ri.lastHelloSentTime = now }
-        case .isMasterDown(let name):
+        case .isMasterDown(let name, let voteEpoch):
             if let peer = user(of: link, master: name) as? Peer {
-                isMasterDownReply(from: peer, masterName: name, value)
+                isMasterDownReply(from: peer, masterName: name, voteEpoch: voteEpoch, value)
             }
         }
     }
@@ -171,7 +180,8 @@ extension Sentinel {
     func receivePubSub(_ value: RESPValue) {
         guard let parts = value.elements, parts.count == 3,
               parts[0].string == "message", let payload = parts[2].string else { return }
-        if payload.contains(myID) { return }
+        // Our own hellos come back too; processHello skips them by run id (Redis
+        // looks for its id anywhere in the payload, a costly substring search).
         processHello(payload)
     }
 

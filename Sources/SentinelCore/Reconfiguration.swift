@@ -60,7 +60,7 @@ extension Sentinel {
     func switchToPromotedReplica(_ m: Master) {
         let ref = m.promotedReplica ?? m
         emit(.warning, "+switch-master",
-             payload: "\(m.name) \(m.address.host) \(m.address.port) \(ref.address.host) \(ref.address.port)",
+             payload: "\(m.name) \(announced(m.address.host)) \(m.address.port) \(announced(ref.address.host)) \(ref.address.port)",
              master: m)
         resetMasterAndChangeAddress(m, to: ref.address)
     }
@@ -72,7 +72,7 @@ extension Sentinel {
     @discardableResult
     func sendReplicaOf(_ ri: Instance, _ address: Address?) -> Bool {
         guard ri.commandLink.connected else { return false }
-        let target = address.map { [$0.host, String($0.port)] } ?? ["NO", "ONE"]
+        let target = address.map { [announced($0.host), String($0.port)] } ?? ["NO", "ONE"]
         send(ri, [mapped(ri, "MULTI")], expect: .discard)
         send(ri, [mapped(ri, "SLAVEOF")] + target, expect: .discard)
         send(ri, [mapped(ri, "CONFIG"), "REWRITE"], expect: .discard)

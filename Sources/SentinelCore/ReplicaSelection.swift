@@ -20,12 +20,28 @@ extension Sentinel {
             if r.linkDisconnected { return false }
             if elapsed(since: r.lastAvailableTime) > redisPingPeriod * 5 { return false }
             if r.replicaPriority == 0 { return false }
-            let validity = m.flags.contains(.sDown) ? redisPingPeriod * 5 : timing.infoPeriod *| 3
-            if elapsed(since: r.infoRefresh) > validity { return false }
+            if infoIsStale(r, of: m) { return false }
             if r.masterLinkDownTime > maxMasterDownTime { return false }
             return true
         }
         return candidates.min(by: Self.betterForPromotion)
+    }
+
+    func infoIsStale(_ r: Replica, of m: Master) -> Bool {
+        let validity = m.flags.contains(.sDown) ? 5_000 : timing.infoPeriod *| 3
+        return elapsed(since: r.infoRefresh) > validity
+    }
+
+    /// True when no replica qualifies now but one may once the INFO we already
+    /// asked it for arrives: a promotable, connected replica whose last INFO is
+    /// too old. Warden can be elected a few milliseconds after the master went
+    /// SDOWN, before the replicas have answered the INFO sent to them then (Redis,
+    /// a second or more later, would have the answers).
+    func awaitingFreshInfo(_ m: Master) -> Bool {
+        m.replicas.contains { r in
+            r.flags.isDisjoint(with: [.sDown, .oDown]) && !r.linkDisconnected && r.replicaPriority != 0
+                && infoIsStale(r, of: m) && r.commandLink.pending.contains(.info)
+        }
     }
 
     /// The promotion order: true when `a` should be promoted before `b`.

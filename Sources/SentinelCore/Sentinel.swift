@@ -31,7 +31,11 @@ public final class Sentinel {
     public internal(set) var myID: String
     public internal(set) var currentEpoch: UInt64
     /// Monitored masters, in the order they were added.
-    public internal(set) var masters: [Master] = []
+    public internal(set) var masters: [Master] = [] {
+        didSet { mastersByName = Dictionary(masters.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }) }
+    }
+    /// `masters` by name, for the lookups every hello and command makes.
+    private var mastersByName: [String: Master] = [:]
     /// Server and global settings (the per-master part lives in each master's `settings`).
     public internal(set) var settings: SentinelConfig
     public internal(set) var timing = Timing()
@@ -53,8 +57,19 @@ public final class Sentinel {
     var out: [Effect] = []
     var now: Millis = 0
     var persistence = Persistence()
-    /// Commands waiting for `.executableChecked`, with the paths asked about.
-    var awaitingCheck: [RequestID: (args: [[UInt8]], paths: [String])] = [:]
+    /// Commands waiting for facts only the driver can find: whether script paths
+    /// are executable, what names resolve to.
+    var awaitingFacts: [RequestID: AwaitingFacts] = [:]
+    /// Host names: the resolver's last answers, and the names asked about.
+    var resolutions: [String: Resolution] = [:]
+    var resolving: Set<String> = []
+
+    struct AwaitingFacts {
+        let args: [[UInt8]]
+        var executable: [String: Bool]
+        var paths: [String]
+        var hosts: [String]
+    }
     /// Messages refused for an out-of-range epoch since the last log line about them.
     var refusedEpochs: (count: Int, lastLog: Millis) = (0, 0)
     /// Checks webhook and HTTP settings for SENTINEL CONFIG SET; given by the driver.
@@ -121,11 +136,13 @@ public final class Sentinel {
         case .command(let id, let args):
             command(id, args, executable: [:])
         case .executableChecked(let id, let flags):
-            if let waiting = awaitingCheck.removeValue(forKey: id) {
-                var known: [String: Bool] = [:]
+            if let waiting = awaitingFacts.removeValue(forKey: id) {
+                var known = waiting.executable
                 for (path, ok) in zip(waiting.paths, flags) { known[path] = ok }
                 command(id, waiting.args, executable: known)
             }
+        case .resolved(let host, let ip):
+            resolved(host, ip: ip)
         case .saved(let id, let ok):
             saveCompleted(id, ok: ok)
         case .scriptStarted(let id, let pid):
@@ -145,8 +162,9 @@ public final class Sentinel {
 
     func takeEffects() -> [Effect] {
         saveIfNeeded()
-        defer { out.removeAll(keepingCapacity: true) }
-        return out
+        let effects = out
+        out = []
+        return effects
     }
 
     func log(_ level: LogLevel, _ text: String) {
@@ -156,7 +174,7 @@ public final class Sentinel {
     // MARK: - Lookup
 
     public func master(named name: String) -> Master? {
-        masters.first { $0.name == name }
+        mastersByName[name]
     }
 
     // MARK: - Timer

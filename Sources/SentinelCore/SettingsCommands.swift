@@ -23,8 +23,18 @@ extension Sentinel {
         return .ok
     }
 
-    func monitorCommand(_ args: [String]) -> RESPValue {
+    func monitorCommand(_ args: [String]) -> CommandResult {
         let (name, host) = (args[2], args[3])
+        // A name is resolved first, as redis-sentinel does; one that does not
+        // resolve is refused below.
+        if settings.resolveHostnames, Self.isName(host), Self.isHostname(host) {
+            let known = resolutions[host.lowercased()]
+            if known == nil || elapsed(since: known!.at) >= timing.resolvePeriod { return .resolve([host]) }
+        }
+        return savedReply(monitor(name: name, host: host, args))
+    }
+
+    private func monitor(name: String, host: String, _ args: [String]) -> RESPValue {
         guard let quorum = Self.parseInteger(args[5]), quorum <= Int64(Int32.max) else {
             return Self.error("ERR Invalid quorum")
         }
@@ -33,7 +43,7 @@ extension Sentinel {
         // A numeric host is kept in the form Redis prints (`127.1` is 127.0.0.1); a
         // name only with resolve-hostnames, and the driver resolves it.
         guard let address = IPAddress.normalizeNumericHost(host)
-                ?? (settings.resolveHostnames && Self.isHostname(host) ? host : nil) else {
+                ?? (settings.resolveHostnames && Self.isHostname(host) && ip(of: host) != nil ? host : nil) else {
             return Self.error("ERR Invalid IP address or hostname specified")
         }
         // Redis accepts port 0 (the master is then never reached), so Warden does too.
@@ -111,7 +121,8 @@ extension Sentinel {
             case "quorum" where more > 0:
                 guard let n = number(atLeast: 1), n <= Int64(Int32.max) else { return invalid(args[j + 1]) }
                 change = .quorum(Int(n))
-            case "master-reboot-down-after-period" where more > 0:
+            case "master-reboot-down-after-period" where more > 0,
+                 "primary-reboot-down-after-period" where more > 0:  // Valkey 8's name
                 guard let n = number(atLeast: 0) else { return invalid(args[j + 1]) }
                 change = .rebootDownAfter(n)
             case "notification-script" where more > 0, "client-reconfig-script" where more > 0:
@@ -402,10 +413,13 @@ extension Sentinel {
         while j < args.count {
             let option = args[j]
             guard j + 1 < args.count,
-                  let keyPath = Timing.debugNames.first(where: { $0.0 == option.lowercased() })?.1 else {
+                  let keyPath = (Timing.debugNames + Timing.wardenDebugNames)
+                      .first(where: { $0.0 == option.lowercased() })?.1 else {
                 return Self.error("ERR Unknown option or number of arguments for SENTINEL DEBUG '\(option)'")
             }
-            guard let ms = Self.parseInteger(args[j + 1]), ms > 0 else {
+            // Redis's parameters must be positive; Warden's turns may be switched off.
+            let least: Millis = keyPath == \Timing.candidacyStagger ? 0 : 1
+            guard let ms = Self.parseInteger(args[j + 1]), ms >= least else {
                 return Self.error("ERR Invalid argument '\(args[j + 1])' for SENTINEL DEBUG '\(option)'")
             }
             timing[keyPath: keyPath] = ms

@@ -26,6 +26,9 @@ public struct Timing: Equatable, Sendable {
     public var maxLookInterval: Millis = 1_000
     /// Warden: while a master is SDOWN, ask peers every 100 ms (Redis 1000).
     public var askPeriod: Millis = 100
+    /// Warden: the wait between candidates' turns to start a failover once ODOWN
+    /// (see `Sentinel.candidacyRank`); Redis waits a random 0–1000 ms instead.
+    public var candidacyStagger: Millis = 200
     /// Hello every 2000 ms, as Redis.
     public var publishPeriod: Millis = 2_000
     public var defaultDownAfter: Millis = 30_000
@@ -39,10 +42,14 @@ public struct Timing: Equatable, Sendable {
     public var scriptMaxRuntime: Millis = 60_000
     public var scriptRetryDelay: Millis = 30_000
     public var defaultFailoverTimeout: Millis = 180_000
-    /// Warden: a reconnect is tried at most this often (Redis: the ping period, 1000).
-    public var reconnectPeriod: Millis = 100
+    /// A reconnect is tried at most this often, as in Redis (its ping period). A
+    /// link lost stays `disconnected` until then, which clients and Redis's own
+    /// tests watch for (e.g. after CLIENT KILL on a changed password).
+    public var reconnectPeriod: Millis = 1_000
     /// Warden: after a failed config save, the next attempt waits this long.
     public var saveRetryPeriod: Millis = 1_000
+    /// Warden: a host name is resolved again at most this often (at each reconnect).
+    public var resolvePeriod: Millis = 1_000
 
     /// The time between two timer ticks, drawn afresh by the driver before each:
     /// about ten a second, varied so that sentinels started together drift apart
@@ -68,5 +75,11 @@ public struct Timing: Equatable, Sendable {
         ("election-timeout", \.electionTimeout),
         ("script-max-runtime", \.scriptMaxRuntime),
         ("script-retry-delay", \.scriptRetryDelay),
+    ]
+
+    /// Warden's own parameters: settable with `SENTINEL DEBUG name value` but not
+    /// listed by `SENTINEL DEBUG`, whose reply stays byte for byte Redis's.
+    public static let wardenDebugNames: [(String, WritableKeyPath<Timing, Millis> & Sendable)] = [
+        ("candidacy-stagger", \.candidacyStagger),
     ]
 }

@@ -24,7 +24,7 @@ extension Sentinel {
         s += "sentinel_simulate_failure_flags:\(simulateFailure.rawValue)\r\n"
         for (i, m) in masters.enumerated() {
             let status = m.flags.contains(.oDown) ? "odown" : m.flags.contains(.sDown) ? "sdown" : "ok"
-            s += "master\(i):name=\(m.name),status=\(status),address=\(m.address.host):\(m.address.port),"
+            s += "master\(i):name=\(m.name),status=\(status),address=\(announced(m.address.host)):\(m.address.port),"
             s += "slaves=\(m.replicas.count),sentinels=\(m.sentinels.count + 1)\r\n"
         }
         return s
@@ -36,7 +36,7 @@ extension Sentinel {
         func ago(_ t: Millis) -> String { String(now -| t) }
         var f: [(String, String)] = [
             ("name", ri.name),
-            ("ip", ri.address.host),
+            ("ip", announced(ri.address.host)),
             ("port", String(ri.address.port)),
             ("runid", ri.runID ?? ""),
             ("flags", ri.flags.redisNames),

@@ -15,7 +15,7 @@ extension Sentinel {
     /// out of range, answered without a vote). A reply carrying a vote waits until
     /// the vote is on disk; if the save fails it goes without the vote.
     func isMasterDownByAddr(host: String, port: Int, requestEpoch: UInt64?, runID: String) -> CommandResult {
-        let m = masters.first { $0.address.host == host && $0.address.port == port }
+        let m = masters.first { sameAddress($0.address, Address(host, port)) }
         let isDown: RESPValue = .integer(mayAct && m?.flags.contains(.sDown) == true ? 1 : 0)
         let noVote = RESPValue.array([isDown, .bulk("*"), .integer(0)])
         guard let m, runID != "*", let requestEpoch else { return .reply(noVote) }
@@ -106,8 +106,10 @@ extension Sentinel {
 
     /// True when the votes known for `epoch`, plus those the peers we can still
     /// reach may yet cast, leave nobody able to reach a majority: the election is
-    /// lost and is retried soon in a new epoch (see failoverWaitStart). A peer whose
-    /// link is down is counted as not voting in time; if it votes for another
+    /// lost and is retried soon in a new epoch (see failoverWaitStart). A peer that
+    /// answered our request without a vote in our epoch will not cast one (with
+    /// several masters failing over at once the shared epoch moves past ours). A
+    /// peer whose link is down is counted as not voting in time; if it votes for another
     /// candidate after all, that candidate's failover and ours are ordered by their
     /// config epochs, as any two competing failovers are. Safety does not depend on
     /// this guess (votes are per epoch); only how soon a split is retried does.
@@ -118,7 +120,7 @@ extension Sentinel {
             all[myVote, default: 0] += 1
         }
         let pending = m.sentinels.filter { s in
-            !(s.leader != nil && s.leaderEpoch == epoch) && !s.linkDisconnected
+            !(s.leader != nil && s.leaderEpoch == epoch) && !s.linkDisconnected && s.refusedEpoch != epoch
         }.count
         let voters = m.sentinels.count + 1
         let needed = max(voters / 2 + 1, m.quorum)

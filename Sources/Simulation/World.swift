@@ -333,6 +333,9 @@ public final class World {
                 while !c.awaitingReply, !c.serverQueue.isEmpty, s.core != nil {
                     sentinelReceives(s, c, c.serverQueue.removeFirst())
                 }
+            case .resolve(let name):
+                // Every simulated node has an IP address: no name resolves.
+                queue.schedule(.call({ w in w.deliver(.resolved(name, ip: nil), to: s) }), at: now)
             case .checkExecutable(let id, let paths):
                 queue.schedule(.call({ w in w.deliver(.executableChecked(id, paths.map { _ in true }), to: s) }), at: now)
             case .runScript(let id, _, _):

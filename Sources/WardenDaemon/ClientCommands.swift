@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Configuration
 import EventLoop
 import RESP
 import SentinelCore
@@ -38,33 +39,23 @@ extension ClientServer {
 
     func execute(_ s: ClientSession, _ raw: RESPArguments, now: Millis) {
         s.lastCommandAt = now
-        guard let cmd = ClientCommand.lookup(raw[0]) else {
-            let name = String(decoding: raw[0], as: UTF8.self)
-            let rest = raw.dropFirst().prefix(128).map { "'\(String(decoding: $0, as: UTF8.self))' " }.joined()
-            s.reply(.error("ERR unknown command '\(name)', with args beginning with: \(rest)"))
-            return
-        }
-        s.lastCommand = cmd.rawValue
-        if !s.authenticated && cmd != .auth && cmd != .hello && cmd != .quit {
-            s.reply(.error("NOAUTH Authentication required."))
-            return
-        }
-        if (cmd.arity > 0 && raw.count != cmd.arity) || (cmd.arity < 0 && raw.count < -cmd.arity) {
-            s.reply(.error("ERR wrong number of arguments for '\(cmd.rawValue)' command"))
-            return
-        }
+        // Existence (under rename-command names), arity, NOAUTH and ACL, as Redis checks them.
+        guard let cmd = admit(s, raw, now: now)?.command else { return }
         // RESP2 subscribers may only manage subscriptions (RESP3 multiplexes).
         if s.version == .resp2 && s.subscriptionCount > 0 {
             switch cmd {
             case .subscribe, .psubscribe, .unsubscribe, .punsubscribe, .ping, .quit: break
             default:
-                s.reply(.error("ERR Can't execute '\(cmd.rawValue)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"))
+                s.reply(.error("ERR Can't execute '\(s.lastCommand)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"))
                 return
             }
         }
         if cmd == .sentinel || cmd == .publish {
-            // Answered by SentinelCore, through `Effect.reply`.
-            daemon.submit(s, raw.arrays)
+            // Answered by SentinelCore, through `Effect.reply`, under the command's
+            // own name (rename-command is the sentinel port's business, not the core's).
+            var args = raw.arrays
+            args[0] = Array(cmd.rawValue.utf8)
+            daemon.submit(s, args)
             return
         }
         let args = raw.map { String(decoding: $0, as: UTF8.self) }
@@ -82,17 +73,17 @@ extension ClientServer {
                 s.reply(.simpleString("PONG"))
             }
         case .auth:
-            auth(s, args, raw)
+            auth(s, args, raw, now: now)
         case .hello:
-            hello(s, args, raw)
+            hello(s, args, raw, now: now)
         case .client:
             client(s, args)
         case .command:
-            command(s, args)
+            command(s, raw)
         case .info:
             s.reply(.bulk(info(args.dropFirst().map { $0.lowercased() })))
         case .acl:
-            acl(s, args)
+            acl(s, args, raw, now: now)
         case .role:
             s.reply(daemon.core.roleReply())
         case .subscribe:
@@ -123,37 +114,37 @@ extension ClientServer {
 
     // MARK: - AUTH / HELLO
 
-    /// Checks credentials. Only the `default` user exists; its password is
-    /// requirepass, compared byte for byte in constant time.
-    func checkPassword(user: String?, password: ArraySlice<UInt8>) -> RESPValue? {
-        guard let required = settings.requirepass else {
-            if user == nil || user == "default" {
-                if user == nil {
-                    return .error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
-                }
-                return nil
-            }
-            return .error("WRONGPASS invalid username-password pair or user is disabled.")
+    /// Checks credentials against the ACL users (`nil` user: `default`). On failure
+    /// the attempt goes to the ACL log, as in Redis, and the error to reply comes back.
+    func authenticate(_ s: ClientSession, user: String?, password: ArraySlice<UInt8>,
+                      command: ArraySlice<UInt8>, now: Millis) -> RESPValue? {
+        let name = user ?? "default"
+        if let account = acl[name], account.accepts(password: password) {
+            s.authenticated = true
+            s.userName = name
+            s.user = account
+            s.aclGeneration = aclGeneration
+            return nil
         }
-        if (user == nil || user == "default") && required.matches(password) { return nil }
+        aclLog.add(reason: .auth, object: String(decoding: command, as: UTF8.self), username: name,
+                   clientInfo: clientLine(s), now: now)
         return .error("WRONGPASS invalid username-password pair or user is disabled.")
     }
 
-    func auth(_ s: ClientSession, _ args: [String], _ raw: RESPArguments) {
+    func auth(_ s: ClientSession, _ args: [String], _ raw: RESPArguments, now: Millis) {
         guard args.count <= 3 else {
             s.reply(.error("ERR syntax error"))
             return
         }
-        let user = args.count == 3 ? args[1] : nil
-        if let err = checkPassword(user: user, password: raw[raw.count - 1]) {
-            s.reply(err)
-        } else {
-            s.authenticated = true
-            s.reply(.ok)
+        if args.count == 2 && acl.defaultUser.nopass {
+            s.reply(.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"))
+            return
         }
+        let user = args.count == 3 ? args[1] : nil
+        s.reply(authenticate(s, user: user, password: raw[raw.count - 1], command: raw[0], now: now) ?? .ok)
     }
 
-    func hello(_ s: ClientSession, _ args: [String], _ raw: RESPArguments) {
+    func hello(_ s: ClientSession, _ args: [String], _ raw: RESPArguments, now: Millis) {
         var version = s.version
         var i = 1
         if args.count > 1 {
@@ -172,14 +163,10 @@ extension ClientServer {
         while i < args.count {
             let opt = args[i].lowercased()
             if opt == "auth" && i + 2 < args.count {
-                let user = args[i + 1]
-                if settings.requirepass != nil || user != "default" {
-                    if let err = checkPassword(user: user, password: raw[i + 2]) {
-                        s.reply(err)
-                        return
-                    }
+                if let err = authenticate(s, user: args[i + 1], password: raw[i + 2], command: raw[0], now: now) {
+                    s.reply(err)
+                    return
                 }
-                s.authenticated = true
                 i += 3
             } else if opt == "setname" && i + 1 < args.count {
                 name = args[i + 1]
@@ -189,7 +176,7 @@ extension ClientServer {
                 return
             }
         }
-        if !s.authenticated {
+        if authRequired(s) {
             s.reply(.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"))
             return
         }
@@ -252,8 +239,29 @@ extension ClientServer {
         case ("info", 2):
             s.reply(.verbatim(format: "txt", text: Array((clientLine(s) + "\n").utf8)))
         case ("list", _):
-            let all = sessions.values.sorted { $0.id < $1.id }
-            s.reply(.verbatim(format: "txt", text: Array(all.map { clientLine($0) + "\n" }.joined().utf8)))
+            var listed = sessions.values.sorted { $0.id < $1.id }
+            if args.count == 4 && args[2].lowercased() == "type" {
+                let type = args[3].lowercased()
+                guard ["normal", "master", "slave", "replica", "pubsub"].contains(type) else {
+                    s.reply(.error("ERR Unknown client type '\(args[3])'"))
+                    return
+                }
+                listed = listed.filter { type == (outputClass($0) == .pubsub ? "pubsub" : "normal") }
+            } else if args.count > 3 && args[2].lowercased() == "id" {
+                var ids: [UInt64] = []
+                for text in args.dropFirst(3) {
+                    guard let id = ConfigParser.strictInteger(text) else {
+                        s.reply(.error("ERR Invalid client ID"))
+                        return
+                    }
+                    ids.append(UInt64(bitPattern: id))
+                }
+                listed = ids.compactMap { sessions[$0] }
+            } else if args.count != 2 {
+                s.reply(.error("ERR syntax error"))
+                return
+            }
+            s.reply(.verbatim(format: "txt", text: Array(listed.map { clientLine($0) + "\n" }.joined().utf8)))
         case ("kill", _) where args.count >= 3:
             clientKill(s, args)
         case ("help", 2):
@@ -264,7 +272,7 @@ extension ClientServer {
                 "INFO", "    Return information about the current client connection.",
                 "KILL <ip:port>", "    Kill connection made from <ip:port>.",
                 "KILL <option> <value> [<option> <value> [...]]",
-                "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, LADDR <ip:port>, SKIPME (YES|NO)",
+                "    Kill connections. Options are: ID <client-id>, ADDR <ip:port>, LADDR <ip:port>, USER <username>, SKIPME (YES|NO)",
                 "LIST [TYPE (NORMAL|PUBSUB)] [ID <id> [<id> ...]]", "    Return information about client connections.",
                 "SETNAME <name>", "    Assign the name <name> to the current connection.",
                 "SETINFO <option> <value>", "    Set client meta attr (LIB-NAME, LIB-VER).",
@@ -292,6 +300,7 @@ extension ClientServer {
         var address: String?
         var localAddress: String?
         var type: String?
+        var user: String?
         var skipMe = true
         var i = 2
         while i + 1 < args.count {
@@ -306,6 +315,12 @@ extension ClientServer {
                 id = v
             case "addr": address = val
             case "laddr": localAddress = val
+            case "user":
+                guard acl[val] != nil else {
+                    s.reply(.error("ERR No such user '\(val)'"))
+                    return
+                }
+                user = val
             case "type": type = val.lowercased()
             case "skipme":
                 switch val.lowercased() {
@@ -330,6 +345,7 @@ extension ClientServer {
             if let id, target.id != id { continue }
             if let address, addr(target) != address { continue }
             if let localAddress, laddr(target) != localAddress { continue }
+            if let user, target.userName != user { continue }
             if let type {
                 let isPubSub = target.subscriptionCount > 0
                 if (type == "pubsub") != isPubSub { continue }
@@ -354,55 +370,19 @@ extension ClientServer {
 
     /// One line of CLIENT LIST, with Redis's fields.
     func clientLine(_ c: ClientSession) -> String {
-        let now = EventLoop.wallClockMs()
+        let now = wallClock()
         let flags = c.subscriptionCount > 0 ? "P" : "N"
         var line = "id=\(c.id) addr=\(addr(c)) laddr=\(laddr(c)) fd=-1 name=\(c.name ?? "")"
         line += " age=\((now - c.createdAt) / 1000) idle=\((now - c.lastCommandAt) / 1000) flags=\(flags) db=0"
         line += " sub=\(c.channels.count) psub=\(c.patterns.count) ssub=0 multi=-1"
         line += " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0"
-        line += " omem=\(c.connection.pendingOutputBytes) tot-mem=0 events=r cmd=\(c.lastCommand) user=default redir=-1 resp=\(c.version.rawValue)"
+        line += " omem=\(c.connection.pendingOutputBytes) tot-mem=0 events=r cmd=\(c.lastCommand) user=\(c.userName) redir=-1 resp=\(c.version.rawValue)"
         if let n = c.libName { line += " lib-name=\(n)" }
         if let v = c.libVersion { line += " lib-ver=\(v)" }
         return line
     }
 
-    // MARK: - COMMAND, ACL, SHUTDOWN
-
-    func command(_ s: ClientSession, _ args: [String]) {
-        let sub = args.count > 1 ? args[1].lowercased() : ""
-        let table = ClientCommand.allCases.filter { $0 != .quit }
-        func entry(_ c: ClientCommand) -> RESPValue {
-            .array([.bulk(c.rawValue), .integer(Int64(c.arity)), .set([]), .integer(0), .integer(0), .integer(0),
-                    .set([]), .array([]), .array([]), .array([])])
-        }
-        switch sub {
-        case "":
-            s.reply(.array(table.map(entry)))
-        case "count":
-            s.reply(.integer(Int64(table.count)))
-        case "info":
-            s.reply(.array(args.dropFirst(2).map { name in
-                ClientCommand(rawValue: name.lowercased()).flatMap { $0 == .quit ? nil : entry($0) } ?? .array(nil)
-            }))
-        case "docs":
-            s.reply(.map([]))
-        case "list":
-            s.reply(.array(table.map { .bulk($0.rawValue) }))
-        default:
-            s.reply(.error("ERR unknown subcommand '\(args[1])'. Try COMMAND HELP."))
-        }
-    }
-
-    func acl(_ s: ClientSession, _ args: [String]) {
-        switch args[1].lowercased() {
-        case "whoami":
-            s.reply(.bulk("default"))
-        case "users":
-            s.reply(.array([.bulk("default")]))
-        default:
-            s.reply(.error("ERR unknown subcommand '\(args[1])'. Try ACL HELP."))
-        }
-    }
+    // MARK: - SHUTDOWN
 
     func shutdownCommand(_ s: ClientSession, _ args: [String]) {
         for a in args.dropFirst() {
@@ -417,7 +397,7 @@ extension ClientServer {
             }
         }
         // No reply on success: the connection closes, as with redis-server.
-        daemon.loop.execute { [daemon] in daemon.shutdown(reason: "User requested shutdown...") }
+        daemon.shutdownSoon(reason: "User requested shutdown...")
     }
 
     // MARK: - INFO
@@ -438,7 +418,7 @@ extension ClientServer {
             case "clients": parts.append(clientsSection())
             case "stats": parts.append(statsSection())
             case "cpu": parts.append(cpuSection())
-            case "sentinel": parts.append(daemon.core.infoSentinelSection(now: EventLoop.wallClockMs()))
+            case "sentinel": parts.append(daemon.core.infoSentinelSection(now: wallClock()))
             default: break
             }
         }
@@ -450,7 +430,7 @@ extension ClientServer {
     }
 
     func serverSection() -> String {
-        let now = EventLoop.wallClockMs()
+        let now = wallClock()
         let uptime = (now - daemon.startTime) / 1000
         var uts = utsname()
         uname(&uts)

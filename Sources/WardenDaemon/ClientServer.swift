@@ -2,16 +2,29 @@
 import Glibc
 #endif
 import EventLoop
+import Configuration
 import RESP
 import SentinelCore
+import WardenACL
 
 /// One client connected to the sentinel port.
 final class ClientSession {
     let id: UInt64
-    let connection: Connection
+    let connection: any ClientTransport
     var parser: RESPRequestParser
     var version: RESPVersion = .resp2
-    var authenticated: Bool
+    /// AUTH or HELLO AUTH succeeded (Redis's `c->authenticated`). Without it, a client
+    /// may run commands only while the default user is `on` and `nopass`.
+    var authenticated = false
+    /// The ACL user the client runs commands as, and a copy of its rules, refreshed
+    /// when `ClientServer.aclGeneration` moves on.
+    var userName = "default"
+    var user: ACLUser
+    var aclGeneration: Int
+    /// When the output buffer first went over the soft limit of its class (0: it is not over).
+    var softLimitSince: Millis = 0
+    /// The client class whose output limits are applied (nil before the first).
+    var limitClass: ClientClass?
     var name: String?
     var libName: String?
     var libVersion: String?
@@ -34,13 +47,16 @@ final class ClientSession {
 
     var subscriptionCount: Int { channels.count + patterns.count }
 
-    init(id: UInt64, connection: Connection, needsAuth: Bool, now: Millis) {
+    init(id: UInt64, connection: any ClientTransport, needsAuth: Bool, defaultUser: ACLUser, aclGeneration: Int, now: Millis) {
         self.id = id
         self.connection = connection
         self.parser = RESPRequestParser()
         // As redis-server: until AUTH, big multibulks and bulks are protocol errors.
         self.parser.authenticated = !needsAuth
+        // As redis-server: a new client is authenticated when the default user needs no password.
         self.authenticated = !needsAuth
+        self.user = defaultUser
+        self.aclGeneration = aclGeneration
         self.createdAt = now
         self.lastCommandAt = now
     }
@@ -53,7 +69,13 @@ final class ClientSession {
 /// The sentinel port: accepts clients, parses requests, runs commands, and keeps
 /// the Pub/Sub subscriptions that events are published to.
 final class ClientServer {
-    unowned let daemon: Daemon
+    /// The daemon, or what stands in for it in the tests.
+    unowned let daemon: any ClientServerHost
+    /// Listeners and the idle timer run on it; nil when the tests drive the server
+    /// through in-memory transports (then `listen` throws).
+    let loop: EventLoop?
+    /// The clock of client ages, idle times and the soft output limit.
+    var wallClock: () -> Millis = { EventLoop.wallClockMs() }
     var listeners: [Listener] = []
     /// The `tls-port` listeners.
     var tlsListeners: [Listener] = []
@@ -69,6 +91,20 @@ final class ClientServer {
     /// Replies gathered during one read are handed to the connection whenever they reach
     /// this size, so the output limit is checked along a pipeline, not only at its end.
     static let replyBatchBytes = 64 * 1024
+    /// ACL users, the ACL log, and a counter that moves on at every ACL change (sessions
+    /// refresh their copy of their user when it does).
+    var acl: ACLUserStore
+    var aclLog: ACLLog
+    var aclGeneration = 0
+    /// Whether clients that did not AUTH must do so: the default user is not
+    /// `nopass`, or is `off` (Redis's `authRequired`).
+    var defaultUserRequiresAuth = false
+    /// The idle-client timer (timeout), when one is running.
+    var idleTimer: TimerID?
+
+    /// Output cap for normal clients when client-output-buffer-limit sets none (Redis
+    /// has no cap there; Warden keeps one).
+    static let normalOutputSafetyLimit = 64 * 1024 * 1024
 
     struct Stats {
         var connectionsReceived = 0
@@ -78,11 +114,26 @@ final class ClientServer {
         var netOutputBytes = 0
     }
 
-    init(daemon: Daemon) {
-        self.daemon = daemon
+    init(host: any ClientServerHost, loop: EventLoop?, server: ServerSettings, acl: ACLUserStore) {
+        self.daemon = host
+        self.loop = loop
+        self.server = server
+        self.sentinelKeepsItsName = server.commandNames["sentinel"] == "sentinel"
+        self.acl = acl
+        self.aclLog = ACLLog(maxLength: server.acllogMaxLen)
+        aclChanged()
+    }
+
+    convenience init(daemon: Daemon, acl: ACLUserStore) {
+        self.init(host: daemon, loop: daemon.loop, server: daemon.serverSettings, acl: acl)
     }
 
     var settings: SentinelConfig { daemon.core.settings }
+    /// The redis-server directives in force (they do not change while running).
+    let server: ServerSettings
+    /// SENTINEL answers under its own name (no rename-command moved it): the fast path's
+    /// precondition.
+    let sentinelKeepsItsName: Bool
 
     /// Opens `port` (unless 0) and `tls-port` (unless 0) on every bind address.
     func listen() throws(StartupError) {
@@ -95,19 +146,36 @@ final class ClientServer {
         if settings.tls.port != 0 {
             tlsListeners = try openListeners(port: settings.tls.port, tls: daemon.tls.serverSettings)
         }
+        if let path = server.unixSocket {
+            let loop = try eventLoop()
+            do {
+                listeners.append(try loop.listenUnix(path: path, permissions: server.unixSocketPerm,
+                                                     backlog: Int32(clamping: server.tcpBacklog)) { [unowned self] c in
+                    self.accept(c)
+                })
+            } catch {
+                throw StartupError("Failed opening Unix socket \(path): \(error)")
+            }
+            daemon.logger.log(.notice, "The server is now ready to accept connections at \(path)")
+        }
+        startIdleTimer()
     }
 
     /// Listeners on `port` for every bind address; on failure none stays open.
     func openListeners(port: Int, tls: TLSServerSettings?) throws(StartupError) -> [Listener] {
+        let loop = try eventLoop()
         var opened: [Listener] = []
         let hosts = settings.bind.isEmpty ? ["0.0.0.0", "::"] : settings.bind
+        let backlog = Int32(clamping: server.tcpBacklog)
+        let keepAlive = Int32(clamping: server.tcpKeepalive)
         for host in hosts {
             // A leading '-' (Redis: "bind -::*") marks an optional address.
             let optional = host.hasPrefix("-") || settings.bind.isEmpty && host == "::"
             let h = host.hasPrefix("-") ? String(host.dropFirst()) : host
             let addr = h == "*" ? "0.0.0.0" : h == "::*" ? "::" : h
             do {
-                opened.append(try daemon.loop.listen(host: addr, port: port, tls: tls) { [unowned self] c in
+                opened.append(try loop.listen(host: addr, port: port, tls: tls, backlog: backlog,
+                                              keepAliveSeconds: keepAlive) { [unowned self] c in
                     self.accept(c)
                 })
             } catch {
@@ -120,8 +188,14 @@ final class ClientServer {
         return opened
     }
 
-    func accept(_ c: Connection) {
-        let now = EventLoop.wallClockMs()
+    /// The loop listeners are opened on.
+    func eventLoop() throws(StartupError) -> EventLoop {
+        guard let loop else { throw StartupError("No event loop to listen on") }
+        return loop
+    }
+
+    func accept(_ c: any ClientTransport) {
+        let now = wallClock()
         // As redis-server: a refused connection counts in rejected_connections only.
         if sessions.count >= settings.maxclients {
             refuse(c, Self.maxClientsError)
@@ -132,16 +206,17 @@ final class ClientServer {
             return
         }
         stats.connectionsReceived += 1
-        let s = ClientSession(id: nextClientID, connection: c, needsAuth: settings.requirepass != nil, now: now)
+        let s = ClientSession(id: nextClientID, connection: c, needsAuth: defaultUserRequiresAuth,
+                              defaultUser: acl.defaultUser, aclGeneration: aclGeneration, now: now)
         nextClientID += 1
         sessions[s.id] = s
-        c.outputLimit = Self.normalOutputLimit
+        applyOutputLimit(s)
         c.onRead = { [unowned self, unowned s] bytes in
             self.stats.netInputBytes += bytes.count
             self.read(s, bytes)
         }
-        c.onClose = { [unowned self, unowned s, unowned c] reason in
-            if c.isTLS { self.daemon.logTLSClose(reason, of: c, outgoing: false) }
+        c.onClose = { [unowned self, unowned s] reason in
+            if s.connection.isTLS { self.daemon.logTLSClose(reason, of: s.connection, outgoing: false) }
             if reason == .outputLimit {
                 // Redis's warning, in the wording of its immediate (not deferred) close.
                 self.daemon.logger.log(.warning, "Client id=\(s.id) addr=\(self.addr(s)) name=\(s.name ?? "") closed for overcoming of output buffer limits.")
@@ -150,7 +225,7 @@ final class ClientServer {
         }
     }
 
-    func refuse(_ c: Connection, _ error: [UInt8]) {
+    func refuse(_ c: any ClientTransport, _ error: [UInt8]) {
         stats.rejectedConnections += 1
         c.write(error)
         c.closeAfterWriting()
@@ -162,7 +237,7 @@ final class ClientServer {
     /// default in sentinel mode) and no password for the default user, only clients from
     /// 127.0.0.1 or ::1 are served. The bind addresses play no part (they did before
     /// Redis 7.0). An IPv4-mapped peer is formatted as IPv4 by the listener.
-    func refusedByProtectedMode(_ c: Connection) -> Bool {
+    func refusedByProtectedMode(_ c: any ClientTransport) -> Bool {
         guard settings.protectedMode, settings.requirepass == nil else { return false }
         return c.remoteHost != "127.0.0.1" && c.remoteHost != "::1"
     }
@@ -207,7 +282,7 @@ final class ClientServer {
             s.processing = false
         }
         // One clock reading per read: a pipeline of commands shares it.
-        let now = EventLoop.wallClockMs()
+        let now = wallClock()
         var commands = 0
         while !s.closing && s.awaiting == nil {
             let args: RESPArguments?
@@ -224,7 +299,7 @@ final class ClientServer {
             guard let args, !args.isEmpty else { break }
             commands += 1
             execute(s, args, now: now)
-            parser.authenticated = s.authenticated
+            parser.authenticated = !authRequired(s)
             if s.out.count >= Self.replyBatchBytes {
                 writeReplies(s)
                 // Over its output limit: the rest of the pipeline is not run.
@@ -238,6 +313,7 @@ final class ClientServer {
 
     func flush(_ s: ClientSession) {
         writeReplies(s)
+        checkSoftOutputLimit(s)
         if s.closing {
             s.connection.closeAfterWriting()
         }
@@ -257,7 +333,7 @@ final class ClientServer {
         if s.channels.insert(channel).inserted {
             channelSubscribers[channel, default: []].append(s)
         }
-        s.connection.outputLimit = Self.pubsubOutputLimit
+        applyOutputLimit(s)
         s.reply(pushOrArray(s, [.bulk("subscribe"), .bulk(channel), .integer(Int64(s.subscriptionCount))]))
     }
 
@@ -266,6 +342,7 @@ final class ClientServer {
             channelSubscribers[channel]?.removeAll { $0 === s }
             if channelSubscribers[channel]?.isEmpty == true { channelSubscribers[channel] = nil }
         }
+        if s.subscriptionCount == 0 { applyOutputLimit(s) }
         s.reply(pushOrArray(s, [.bulk("unsubscribe"), .bulk(channel), .integer(Int64(s.subscriptionCount))]))
     }
 
@@ -274,13 +351,14 @@ final class ClientServer {
             s.patterns.append(pattern)
             if !patternSubscribers.contains(where: { $0 === s }) { patternSubscribers.append(s) }
         }
-        s.connection.outputLimit = Self.pubsubOutputLimit
+        applyOutputLimit(s)
         s.reply(pushOrArray(s, [.bulk("psubscribe"), .bulk(pattern), .integer(Int64(s.subscriptionCount))]))
     }
 
     func punsubscribe(_ s: ClientSession, _ pattern: String) {
         s.patterns.removeAll { $0 == pattern }
         if s.patterns.isEmpty { patternSubscribers.removeAll { $0 === s } }
+        if s.subscriptionCount == 0 { applyOutputLimit(s) }
         s.reply(pushOrArray(s, [.bulk("punsubscribe"), .bulk(pattern), .integer(Int64(s.subscriptionCount))]))
     }
 
@@ -320,6 +398,8 @@ final class ClientServer {
     }
 
     func closeAll() {
+        if let idleTimer { loop?.cancel(idleTimer) }
+        idleTimer = nil
         for l in listeners + tlsListeners { l.close() }
         listeners = []
         tlsListeners = []

@@ -38,21 +38,13 @@ public struct ConfigFile: Sendable {
 
     /// The whole file as text (invalid UTF-8 is replaced, not refused).
     public func read() throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Self.failure("Can't open config file '\(path)'") }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Self.failure("Can't read config file '\(path)'")
-            }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
+        switch SystemFiles.read(path) {
+        case .success(let text):
+            return text
+        case .failure(let failure):
+            let what = failure.opening ? "Can't open" : "Can't read"
+            throw ConfigSaveError(message: "\(what) config file '\(path)': \(failure.reason)", errno: failure.errno)
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Replaces the file's content with `text`; see the type's documentation.

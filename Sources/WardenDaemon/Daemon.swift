@@ -5,7 +5,9 @@ import Dispatch
 import EventLoop
 import RESP
 import SentinelCore
+import WardenHTTPIO
 import Configuration
+import WardenACL
 import WardenHTTP
 
 /// The running sentinel: drives `SentinelCore.Sentinel` with real sockets, a real
@@ -17,6 +19,10 @@ import WardenHTTP
 public final class Daemon: @unchecked Sendable {
     let loop: EventLoop
     let core: Sentinel
+    /// The redis-server directives that apply to the sentinel port.
+    let serverSettings: ServerSettings
+    /// The ACL users at start (ACLSetup.initialUsers).
+    let initialUsers: ACLUserStore
     let configFile: ConfigFile
     /// The file text as last read or written, the base of every rewrite.
     var configText: String
@@ -24,6 +30,12 @@ public final class Daemon: @unchecked Sendable {
     var server: ClientServer!
     var links: [LinkID: OutgoingLink] = [:]
     let scripts: ScriptRunner
+    /// Host names, resolved on threads of their own (never on the loop thread).
+    lazy var resolver = HostResolver(loop: loop)
+    /// Links to a host name whose address is being looked up before connecting.
+    var resolvingLinks: Set<LinkID> = []
+    /// How long a name lookup may take before it counts as failed.
+    static let resolveTimeoutMs: Int64 = 5_000
     /// TLS contexts for the TLS port and for links (`tls-replication`).
     let tls: TLSMaterial
     let startTime: Millis
@@ -56,8 +68,13 @@ public final class Daemon: @unchecked Sendable {
         init(_ c: Connection) { connection = c }
     }
 
-    public init(config: SentinelConfig, configPath: String, configText: String, loop: EventLoop) {
+    public init(config: SentinelConfig, server: ServerSettings = ServerSettings(), users: ACLUserStore? = nil,
+                configPath: String, configText: String, loop: EventLoop) {
         self.loop = loop
+        self.serverSettings = server
+        var defaultUsers = ACLUserStore()
+        defaultUsers.setDefaultPassword(config.requirepass?.bytes)
+        self.initialUsers = users ?? defaultUsers
         self.configFile = ConfigFile(path: configPath)
         self.configText = configText
         self.logger = Logger(level: config.loglevel, path: config.logfile)
@@ -88,7 +105,7 @@ public final class Daemon: @unchecked Sendable {
     /// port can't be bound.
     public func start() throws {
         try configureTLS()
-        server = ClientServer(daemon: self)
+        server = ClientServer(daemon: self, acl: initialUsers)
         try server.listen()
         let settings = core.settings
         if settings.http.port != 0 {
@@ -153,6 +170,7 @@ public final class Daemon: @unchecked Sendable {
                     link.connection.write(bytes)
                 }
             case .close(let id):
+                resolvingLinks.remove(id)
                 if let link = links.removeValue(forKey: id) {
                     link.connection.onClose = nil
                     link.connection.close()
@@ -168,6 +186,8 @@ public final class Daemon: @unchecked Sendable {
             case .save(let request):
                 let ok = saveConfig(request.config, evenIfUnchanged: request.evenIfUnchanged)
                 feed(.saved(request.id, ok: ok))
+            case .resolve(let name):
+                lookUp(name) { [unowned self] ip in self.feed(.resolved(name, ip: ip)) }
             case .checkExecutable(let id, let paths):
                 feed(.executableChecked(id, paths.map { access($0, X_OK) == 0 }))
             case .runScript(let id, let path, let args):
@@ -226,8 +246,46 @@ public final class Daemon: @unchecked Sendable {
         if !s.processing { server.process(s) }
     }
 
+    /// An IP for `name` (the first getaddrinfo gives), or nil if the lookup fails or
+    /// takes longer than `resolveTimeoutMs`; `completion` runs once, on the loop thread.
+    func lookUp(_ name: String, completion: @escaping (String?) -> Void) {
+        var done = false
+        let timer = loop.schedule(afterMs: Self.resolveTimeoutMs) {
+            guard !done else { return }
+            done = true
+            completion(nil)
+        }
+        resolver.resolve(name) { [unowned self] result in
+            guard !done else { return }
+            done = true
+            self.loop.cancel(timer)
+            if case .failure(let error) = result {
+                self.logger.log(.verbose, "Failed to resolve hostname '\(name)': \(error)")
+            }
+            completion(try? result.get().first)
+        }
+    }
+
+    /// Opens a link; a host name is resolved first, at every attempt (it may have moved).
     func connect(_ id: LinkID, _ address: Address) {
-        let c = loop.connect(host: address.host, port: address.port, timeoutMs: Self.connectTimeoutMs,
+        guard IPAddress.normalizeNumericHost(address.host) == nil else {
+            connect(id, address, ip: address.host)
+            return
+        }
+        resolvingLinks.insert(id)
+        lookUp(address.host) { [unowned self] ip in
+            // The core may have given up on the link meanwhile.
+            guard self.resolvingLinks.remove(id) != nil else { return }
+            if let ip {
+                self.connect(id, address, ip: ip)
+            } else {
+                self.feed(.disconnected(id))
+            }
+        }
+    }
+
+    private func connect(_ id: LinkID, _ address: Address, ip: String) {
+        let c = loop.connect(host: ip, port: address.port, timeoutMs: Self.connectTimeoutMs,
                              tls: tls.linkContext)
         let link = OutgoingLink(c)
         links[id] = link

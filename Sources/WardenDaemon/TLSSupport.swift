@@ -130,9 +130,11 @@ extension Daemon {
             throw StartupError("\(error.message)\nFailed to configure TLS. Check logs for more info.")
         }
     }
+}
 
+extension ClientServerHost {
     /// Logs how a connection ended when it was a TLS failure or a handshake that timed out.
-    func logTLSClose(_ reason: CloseReason, of connection: Connection, outgoing: Bool) {
+    func logTLSClose(_ reason: CloseReason, of connection: some ClientTransport, outgoing: Bool) {
         let peer = "\(connection.remoteHost):\(connection.remotePort)"
         let why: String
         switch reason {

@@ -4,6 +4,7 @@ import Glibc
 import EventLoop
 import SentinelCore
 import Configuration
+import WardenACL
 import WardenDaemon
 
 // warden /path/to/sentinel.conf [--port N] [--<directive> <value> ...]
@@ -45,12 +46,29 @@ case .run(let givenPath, let overrides, let testConfig):
     } catch {
         fail("\(configPath):0: cannot read the configuration file: \(error)")
     }
-    let config: SentinelConfig
+    // Like redis-server, `dir` changes the working directory as soon as it is read, so
+    // later relative paths (includes, scripts, logfile, aclfile) resolve from it.
+    let loaded: LoadedConfig
     do {
-        config = try WardenCommandLine.parse(fileText: text, file: configPath, overrides: overrides,
-                                             isExecutable: { access($0, X_OK) == 0 })
+        loaded = try WardenCommandLine.load(fileText: text, file: configPath, overrides: overrides,
+                                            environment: .system)
     } catch {
         fail("\(error)\n\n\(error.redisStyleReport)")
+    }
+    let config = loaded.sentinel
+    // From here on, as redis-server: fatal errors go to the log (stdout without a
+    // logfile), not to stderr; --test-config keeps reporting on stderr.
+    let startupLog = Logger(level: .warning, path: config.logfile)
+    func fatal(_ message: String) -> Never {
+        if testConfig { fail(message) }
+        startupLog.log(.warning, message)
+        exit(1)
+    }
+    let users: ACLUserStore
+    do {
+        users = try ACLSetup.initialUsers(sentinel: config, server: loaded.server)
+    } catch {
+        fatal("\(error)")
     }
     if testConfig {
         print("Configuration test passed")
@@ -59,14 +77,11 @@ case .run(let givenPath, let overrides, let testConfig):
     do {
         try ConfigFile.checkWritable(path: configPath)
     } catch {
-        fail("\(error)")
-    }
-    if let dir = config.dir, chdir(dir) != 0 {
-        fail("Can't chdir to '\(dir)': \(String(cString: strerror(errno)))")
+        fatal("\(error)")
     }
     if config.daemonize {
         // Before any thread exists: fork, leave the terminal, keep running in the child.
-        if daemon(1, 0) != 0 { fail("daemonize failed: \(String(cString: strerror(errno)))") }
+        if daemon(1, 0) != 0 { fatal("daemonize failed: \(String(cString: strerror(errno)))") }
     }
     if let pidfile = config.pidfile {
         let f = fopen(pidfile, "w")
@@ -80,15 +95,16 @@ case .run(let givenPath, let overrides, let testConfig):
     do {
         loop = try EventLoop()
     } catch {
-        fail("Cannot start the event loop: \(error)")
+        fatal("Cannot start the event loop: \(error)")
     }
-    let sentinel = Daemon(config: config, configPath: configPath, configText: text, loop: loop)
+    let sentinel = Daemon(config: config, server: loaded.server, users: users, configPath: configPath,
+                          configText: text, loop: loop)
     do {
         try sentinel.start()
     } catch let error as StartupError {
         fail(error.message)
     } catch {
-        fail("Could not create server TCP listening socket: \(error)")
+        fatal("Could not create server TCP listening socket: \(error)")
     }
 
     sentinel.installShutdownSignals()

@@ -390,8 +390,9 @@ final class CommandsTests: XCTestCase {
         XCTAssertTrue(r.effects.contains(.close(peer)))
         XCTAssertTrue(r.effects.savesConfig)
         XCTAssertEqual(rig.sentinel.settings.sentinelUser, "u")
-        // The reconnected link authenticates with them.
-        rig.tick(at: rig.now + 100)
+        // The reconnected link (a reconnect is tried at most once a second)
+        // authenticates with them.
+        rig.tick(at: rig.now + 1_000)
         let again = rig.links(to: Address("127.0.0.1", 26380))!.command
         XCTAssertEqual(sentCommands(rig.connect(again), on: again).first, ["AUTH", "u", "p"])
     }
@@ -477,11 +478,22 @@ final class CommandsTests: XCTestCase {
         }
         XCTAssertEqual(rig.sentinel.masterNames, ["mymaster"])
 
-        // With resolve-hostnames, names are accepted (the driver resolves them).
+        // With resolve-hostnames, a name is resolved (by the driver) before it is accepted.
         rig.sentinel.settings.resolveHostnames = true
-        XCTAssertEqual(rig.command("SENTINEL", "MONITOR", "named", "redis-1.example", "6379", "1").reply, .ok)
+        rig.driver.hosts = ["redis-1.example": "10.0.0.7"]
+        let named = rig.command("SENTINEL", "MONITOR", "named", "redis-1.example", "6379", "1")
+        XCTAssertEqual(named.reply, .ok)
+        XCTAssertTrue(named.effects.contains(.resolve("redis-1.example")))
+        XCTAssertEqual(rig.command("SENTINEL", "MONITOR", "gone", "nowhere.example", "6379", "1").reply,
+                       .error("ERR Invalid IP address or hostname specified"))
         XCTAssertEqual(rig.command("SENTINEL", "MONITOR", "bad", "no spaces", "6379", "1").reply,
                        .error("ERR Invalid IP address or hostname specified"))
+        // Shown by IP unless announce-hostnames.
+        XCTAssertEqual(rig.command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "named").reply,
+                       .array([.bulk("10.0.0.7"), .bulk("6379")]))
+        rig.sentinel.settings.announceHostnames = true
+        XCTAssertEqual(rig.command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "named").reply,
+                       .array([.bulk("redis-1.example"), .bulk("6379")]))
     }
 
     func testRemove() {
@@ -570,7 +582,8 @@ final class CommandsTests: XCTestCase {
         ])
         XCTAssertTrue(r.effects.contains(.close(l.command)))
         XCTAssertTrue(r.effects.contains(.close(l.pubsub!)))
-        rig.tick(at: rig.now + 100)
+        // Reconnected a second after the last attempt, as Redis does.
+        rig.tick(at: rig.now + 1_000)
         let again = rig.links(to: CoreRig.masterAddress)!.command
         XCTAssertEqual(sentCommands(rig.connect(again), on: again).first, ["AUTH", "app", "s3cret"])
 

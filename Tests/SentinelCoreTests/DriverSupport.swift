@@ -8,6 +8,8 @@ import RESP
 struct SyncDriver {
     var diskFails = false
     var notExecutable: Set<String> = []
+    /// What host names resolve to (others do not resolve).
+    var hosts: [String: String] = [:]
     /// Every configuration "written" so far.
     var saved: [SentinelConfig] = []
     var nextRequest: UInt64 = 1_000_000
@@ -25,6 +27,8 @@ struct SyncDriver {
                 all += handle(core, .saved(request.id, ok: !diskFails), now: now)
             case .checkExecutable(let id, let paths):
                 all += handle(core, .executableChecked(id, paths.map { !notExecutable.contains($0) }), now: now)
+            case .resolve(let name):
+                all += handle(core, .resolved(name, ip: hosts[name]), now: now)
             default:
                 break
             }

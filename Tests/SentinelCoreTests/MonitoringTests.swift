@@ -239,7 +239,11 @@ final class MonitoringTests: XCTestCase {
 
         XCTAssertEqual(rig.feed(.disconnected(l.command)), [])
         XCTAssertTrue(rig.master.flags.contains(.disconnected))
-        let e = rig.tick(at: rig.now + 100)
+        // Not before a second has passed since the last attempt (the connect just
+        // now), as in Redis.
+        let early = rig.tick(at: rig.now + 100)
+        XCTAssertFalse(early.contains { if case .connect(_, self.master) = $0 { true } else { false } })
+        let e = rig.tick(at: rig.now + 1_000)
         let reopened = e.compactMap { effect -> LinkID? in
             if case .connect(let id, self.master) = effect { return id } else { return nil }
         }
@@ -410,6 +414,28 @@ final class MonitoringTests: XCTestCase {
         let stale = rig.feed(.hello(peerHello(epoch: 3, master: master, configEpoch: 2)))
         XCTAssertEqual(eventLines(stale), [])
         XCTAssertEqual(rig.master.address, replica)
+    }
+
+    /// As redis-sentinel (whose hiredis drops a connection on an error reply to
+    /// SUBSCRIBE): a refused SUBSCRIBE drops the Pub/Sub link, the master shows
+    /// as disconnected until a retry a second later succeeds.
+    func testRefusedSubscribeDropsThePubSubLink() {
+        let rig = CoreRig()
+        let l = rig.bringUpMaster()
+        XCTAssertEqual(rig.feed(.reply(l.pubsub!, .simpleString("OK"))), [], "CLIENT SETNAME")
+        XCTAssertFalse(rig.master.flags.contains(.disconnected))
+        let e = rig.feed(.reply(l.pubsub!, .error("NOAUTH Authentication required.")))
+        XCTAssertTrue(e.contains(.close(l.pubsub!)))
+        XCTAssertTrue(rig.master.flags.contains(.disconnected))
+        let retry = rig.tick(at: rig.now + 1_000)
+        XCTAssertTrue(retry.contains { if case .connect(_, self.master) = $0 { true } else { false } })
+
+        // An error to CLIENT SETNAME alone (an ACL without +client) keeps the link.
+        let again = rig.links(to: master)!.pubsub!
+        rig.connect(again)
+        XCTAssertEqual(rig.feed(.reply(again, .error("NOPERM this user has no permissions"))), [])
+        XCTAssertEqual(rig.feed(.reply(again, .array([.bulk("subscribe"), .bulk("__sentinel__:hello"), .integer(1)]))), [])
+        XCTAssertFalse(rig.master.flags.contains(.disconnected))
     }
 
     func testOwnHelloIsIgnored() {

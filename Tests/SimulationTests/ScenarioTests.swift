@@ -149,10 +149,12 @@ final class ScenarioTests: XCTestCase {
             XCTAssertTrue(w.run(timeout: 5_000) {
                 others.allSatisfy { !w.observations.events(named: "+switch-master", by: $0).isEmpty }
             }, "seed \(seed)")
+            let promoted = w.redis[w.observations.promotions[0].node].address
+            // Its save of the promotion has completed (saves take a drawn disk delay).
+            XCTAssertTrue(w.run(timeout: 1_000) { w.sentinels[leader].disk.masters[0].address == promoted })
             XCTAssertTrue(w.observations.events(named: "+failover-end", by: leader).isEmpty,
                           "seed \(seed): the leader finished too early for this scenario")
             w.crashSentinel(leader)
-            let promoted = w.redis[w.observations.promotions[0].node].address
             XCTAssertEqual(w.sentinels[leader].disk.masters[0].address, promoted, "seed \(seed)")
             XCTAssertTrue(w.sentinels[leader].disk.masters[0].knownReplicas.contains(w.redis[0].address))
             w.run(for: 1_000)
@@ -175,7 +177,10 @@ final class ScenarioTests: XCTestCase {
             w.redis[2].priority = 0
             w.run(for: warmUp)
             w.pauseRedis(0)
-            XCTAssertTrue(w.run(timeout: 10_000) { !w.observations.promotions.isEmpty }, "seed \(seed)")
+            guard w.run(timeout: 10_000, until: { !w.observations.promotions.isEmpty }) else {
+                XCTFail("seed \(seed): no promotion: \(w.observations.events.filter { $0.time > 5000 }.map(\.description).joined(separator: "\n"))")
+                continue
+            }
             let leader = w.observations.promotions[0].by
             XCTAssertEqual(w.observations.promotions[0].node, 1)
             w.jumpClock(sentinel: leader, by: -5_000)
@@ -246,6 +251,33 @@ final class ScenarioTests: XCTestCase {
         assertSafe(w)
     }
 
+    /// Sentinels that see ODOWN at the same moment take turns in run-id order: the
+    /// first asks for votes at once, the others wait their turn, get its request
+    /// first and vote for it. One try, one election, no split.
+    func testSimultaneousODownTakesTurns() {
+        var options = WorldOptions()
+        options.tickInterval = 100...100
+        options.firstTick = 100
+        options.networkDelay = 2...2
+        for seed in seeds([61, 62, 63]) {
+            let w = World(seed: seed, options: options)
+            w.run(for: warmUp)
+            w.killRedis(0)
+            assertConverges(w)
+            let odowns = w.observations.events(named: "+odown")
+            XCTAssertEqual(Set(odowns.prefix(3).map(\.time)).count, 1, "seed \(seed): not simultaneous")
+            let tries = w.observations.events(named: "+try-failover")
+            XCTAssertEqual(tries.count, 1, "seed \(seed)")
+            let first = (0..<3).min { w.sentinels[$0].core!.myID < w.sentinels[$1].core!.myID }!
+            XCTAssertEqual(tries.first?.sentinel, first, "seed \(seed)")
+            XCTAssertEqual(tries.first?.time, odowns.first?.time, "seed \(seed): the first waited")
+            XCTAssertTrue(w.observations.events(named: "-failover-abort-not-elected").isEmpty)
+            XCTAssertEqual(w.observations.elections.map(\.epoch), [1])
+            XCTAssertEqual(w.observations.promotions.count, 1)
+            assertSafe(w)
+        }
+    }
+
     /// The same during a real election: all three become candidates in the same
     /// epoch; the first to vote (for itself) crashes right after and restarts at
     /// once, while the two other candidates keep asking it for its vote in that epoch.
@@ -273,8 +305,8 @@ final class ScenarioTests: XCTestCase {
     }
 
     /// All three sentinels see the master down at the same virtual millisecond and
-    /// each votes for itself: the split election is abandoned and retried after a
-    /// random back-off, and one of them then wins.
+    /// (with their turns switched off) each votes for itself: the split election
+    /// is abandoned and retried after a random back-off, and one of them then wins.
     func testSimultaneousStartsResolveSplitVote() {
         var options = WorldOptions()
         options.tickInterval = 100...100
@@ -283,6 +315,9 @@ final class ScenarioTests: XCTestCase {
         for seed in seeds([61, 62, 63]) {
             let w = World(seed: seed, options: options)
             w.run(for: warmUp)
+            for i in 0..<3 {
+                XCTAssertEqual(w.command(i, ["SENTINEL", "DEBUG", "candidacy-stagger", "0"]), .simpleString("OK"))
+            }
             w.killRedis(0)
             assertConverges(w)
             let tries = w.observations.events(named: "+try-failover")

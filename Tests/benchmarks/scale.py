@@ -437,8 +437,9 @@ def fail_over_one(servers: Servers, clients: list[redis.Redis], index: int, down
 
 
 def fail_over_many(servers: Servers, clients: list[redis.Redis], indices: list[int], down_after: int,
-                   give_up: float) -> dict[int, float]:
-    """kill -9 several masters at once; {index: ms until every sentinel answers a new address}."""
+                   give_up: float) -> tuple[dict[int, float], list[int]]:
+    """kill -9 several masters at once: {index: ms until every sentinel answers a new
+    address for it}, and for each sentinel how many of them it had switched at the end."""
     names = [master_name(i) for i in indices]
     old = [(HOST, servers.masters[i].port) for i in indices]
     started = time.monotonic()
@@ -447,6 +448,7 @@ def fail_over_many(servers: Servers, clients: list[redis.Redis], indices: list[i
     for i in indices:
         servers.masters[i].kill9()  # reaps
     done: dict[int, float] = {}
+    switched = [len(indices)] * len(clients)
     deadline = started + down_after / 1000 + give_up
     while len(done) < len(indices) and time.monotonic() < deadline:
         pending = [k for k in range(len(indices)) if indices[k] not in done]
@@ -458,8 +460,26 @@ def fail_over_many(servers: Servers, clients: list[redis.Redis], indices: list[i
                 (new,) = seen
                 if new is not None and new != old[k]:
                     done[indices[k]] = (now - started) * 1000
+        switched = [len(done) + sum(row[j] not in (None, old[k]) and indices[k] not in done
+                                    for j, k in enumerate(pending)) for row in answers]
         time.sleep(0.005)
-    return done
+    return done, switched
+
+
+TILT_PHASES = {"tilts_until_window": "before the CPU window", "tilts_in_window": "in the window",
+               "tilts_after_window": "during the failovers"}
+
+
+def note_tilts(result: Result, total: int) -> None:
+    """Note how often the sentinels entered TILT mode, in which phase of the run."""
+    if "tilts_in_window" in result.extra:
+        result.extra["tilts_after_window"] = (total - result.extra["tilts_until_window"]
+                                              - result.extra["tilts_in_window"])
+    else:
+        result.extra["tilts_until_window"] = total
+    counts = [f"{result.extra[key]}x {text}" for key, text in TILT_PHASES.items() if result.extra.get(key)]
+    if counts:
+        result.note += f"TILT entered {', '.join(counts)} (3 sentinels together); "
 
 
 def empty_rss(binary: str) -> int:
@@ -498,7 +518,7 @@ def one_run(servers: Servers, args: argparse.Namespace, down_after: int, label: 
         log(f"  discovery {f'{result.discovery_s:.2f} s' if discovered else 'incomplete'}")
         quiet_waited = wait_settled(sentinels, clients, args.settle, 600)
         log(f"  settled after {quiet_waited:.1f} s more; measuring CPU for {args.window:g} s")
-        tilts_before = tilts(sentinels)
+        tilts_before = result.extra["tilts_until_window"] = tilts(sentinels)
 
         pids = [s.pid for s in sentinels]
         t0, s0, r0 = time.monotonic(), sum(cpu_process(p) for p in pids), servers.cpu()
@@ -506,8 +526,7 @@ def one_run(servers: Servers, args: argparse.Namespace, down_after: int, label: 
         t1, s1, r1 = time.monotonic(), sum(cpu_process(p) for p in pids), servers.cpu()
         if not all(p.alive() for p in servers.all()) or not all(s.alive() for s in sentinels):
             result.note += "a process died during the CPU window; "
-        if tilts(sentinels) > tilts_before:
-            result.note += "TILT entered during the CPU window; "
+        result.extra["tilts_in_window"] = tilts(sentinels) - tilts_before
         elapsed = t1 - t0
         result.window_s = elapsed
         result.sentinel_cpu_ms_s = (s1 - s0) / elapsed * 1000
@@ -531,8 +550,12 @@ def one_run(servers: Servers, args: argparse.Namespace, down_after: int, label: 
             victims = list(range(1, min(n, k + 1)))
             if victims:
                 touched.update(victims)
-                done = fail_over_many(servers, clients, victims, down_after, args.give_up)
+                done, switched = fail_over_many(servers, clients, victims, down_after, args.give_up)
                 result.mass_killed, result.mass_done = len(victims), len(done)
+                if len(done) < len(victims):
+                    result.note += (f"{len(victims) - len(done)} of the {len(victims)} masters killed at once "
+                                    f"not failed over on every sentinel within down-after + {args.give_up:g} s "
+                                    f"(switched per sentinel: {'/'.join(map(str, switched))}); ")
                 if done:
                     times = sorted(done.values())
                     result.mass_median_ms = statistics.median(times)
@@ -544,9 +567,7 @@ def one_run(servers: Servers, args: argparse.Namespace, down_after: int, label: 
             client.close()
     finally:
         stop_all(sentinels)
-        result.extra["tilts"] = tilts(sentinels)
-        if result.extra["tilts"]:
-            result.note += f"TILT entered {result.extra['tilts']} times over the run (3 sentinels); "
+        note_tilts(result, tilts(sentinels))
         result.took_s = time.monotonic() - run_started
     return result, touched
 
@@ -631,7 +652,8 @@ def print_tables(results: list[Result], baselines: dict[int, float]) -> None:
               + ", ".join(f"{n} masters: {b * 1000:.1f} ms/s" for n, b in baselines.items()))
     notes = [r for r in results if r.note or r.discovery_note]
     for r in notes:
-        print(f"note ({r.masters}, {r.down_after}, {r.binary}): {r.discovery_note} {r.note}".rstrip())
+        text = " ".join(part for part in (r.discovery_note, r.note.rstrip("; ")) if part)
+        print(f"note ({r.masters}, {r.down_after}, {r.binary}): {text}")
     sys.stdout.flush()
 
 

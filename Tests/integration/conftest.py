@@ -130,9 +130,12 @@ def make_redis(resources: Resources) -> Callable[..., RedisServer]:
 
 @pytest.fixture
 def make_sentinel(resources: Resources) -> Callable[..., Sentinel]:
-    """Start a sentinel (under test unless binary= says otherwise), stopped at test end."""
-    def make(**kwargs: Any) -> Sentinel:
+    """Start a sentinel (under test unless binary= says otherwise), stopped at test end.
+    `before_start(sentinel)` runs first (to put files in its directory)."""
+    def make(before_start: Callable[[Sentinel], None] | None = None, **kwargs: Any) -> Sentinel:
         sentinel = resources.add(Sentinel(**kwargs))
+        if before_start is not None:
+            before_start(sentinel)
         sentinel.start()
         return sentinel
     return make

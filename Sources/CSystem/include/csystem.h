@@ -64,7 +64,8 @@ int cs_set_reuseaddr(int fd);
 /* IPV6_V6ONLY on or off. */
 int cs_set_v6only(int fd, int on);
 /* TCP_NODELAY, SO_KEEPALIVE, and keepalive probes after `idle_seconds` of silence
- * (then every idle/3 seconds, 3 probes), like Redis's tcp-keepalive. */
+ * (then every idle/3 seconds, 3 probes), like Redis's tcp-keepalive. With
+ * `idle_seconds` 0 or less, TCP_NODELAY only (tcp-keepalive 0: no keepalive). */
 int cs_set_tcp_options(int fd, int idle_seconds);
 /* The pending socket error (SO_ERROR): 0, an errno value, or errno of getsockopt itself. */
 int cs_socket_error(int fd);
@@ -82,6 +83,10 @@ int cs_format_address(const void *storage, char *buf, size_t buflen);
 
 /* malloc_trim(0): hands the allocator's free pages back to the kernel. Returns 1 if any were. */
 int cs_malloc_trim(void);
+
+/* Fills `storage` with a sockaddr_un for `path`. Returns AF_UNIX, or -1 with errno
+ * ENAMETOOLONG when the path is empty or does not fit. */
+int cs_parse_unix_address(const char *path, void *storage, uint32_t *len);
 
 /* signal(SIGPIPE, SIG_IGN). */
 int cs_ignore_sigpipe(void);
