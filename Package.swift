@@ -33,14 +33,14 @@ let package = Package(
         .target(name: "WardenACL", dependencies: ["RESP", "WardenCrypto", "SentinelCore"]),
         // sentinel.conf and the command line: parsing (file:line errors) and the
         // comment-preserving rewrite, into and out of SentinelCore's config model. Pure.
-        .target(name: "Configuration", dependencies: ["SentinelCore", "RESP", "WardenCrypto", "WardenACL"]),
+        .target(name: "Configuration", dependencies: ["SentinelCore", "RESP", "WardenCrypto", "WardenACL", "WardenWebhooks"]),
         // One reactor thread on epoll: sockets, timers, buffered writes, TLS.
         .target(name: "EventLoop", dependencies: ["CSystem", "COpenSSL"]),
         // Seeded, deterministic world of sentinels, fake Redis nodes, network and faults.
         .target(name: "Simulation", dependencies: ["SentinelCore", "RESP"]),
         // The daemon: drives SentinelCore with real sockets, serves clients, persists.
         .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "Configuration", "EventLoop", "CSystem",
-                                                     "WardenCrypto", "WardenACL", "WardenHTTPIO"]),
+                                                     "WardenCrypto", "WardenACL", "WardenHTTP", "WardenHTTPIO", "WardenWebhooks"]),
         .executableTarget(name: "warden", dependencies: ["WardenDaemon", "Configuration", "WardenACL"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "WardenCryptoTests", dependencies: ["WardenCrypto"]),
@@ -51,13 +51,9 @@ let package = Package(
                     dependencies: ["WardenHTTPIO", "WardenHTTP", "WardenWebhooks", "EventLoop", "WardenTestSupport"]),
         .testTarget(name: "WardenWebhooksTests",
                     dependencies: ["WardenWebhooks", "WardenHTTP", "WardenCrypto", "SentinelCore", "WardenTestSupport"]),
-        .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "Configuration", "RESP"]),
-        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "SentinelCore", "WardenACL"]),
+        .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "Configuration", "RESP", "WardenCrypto"]),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "SentinelCore", "WardenACL", "WardenCrypto"]),
         .testTarget(name: "WardenACLTests", dependencies: ["WardenACL"]),
-        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
-        // ClientServer driven through in-memory transports (EmbeddedTransport), no sockets.
-        .testTarget(name: "WardenDaemonTests",
-                    dependencies: ["WardenDaemon", "RESP", "SentinelCore", "Configuration", "EventLoop", "WardenCrypto"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "SentinelCore", "RESP"]),
     ],
     swiftLanguageModes: [.v6]

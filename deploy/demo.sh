@@ -2,9 +2,11 @@
 # Warden demo: a Redis master, two replicas and three wardens on free loopback ports.
 # Shows what every warden sees, kills the master with kill -9 and prints the failover
 # as the wardens announce it (their Pub/Sub events, timed from the kill), the new master
-# and how long until all three wardens named it, then restarts the old master and
+# and how long until all three wardens named it, the webhook a receiver got (a small
+# Python receiver that checks the signature), then restarts the old master and
 # watches the wardens turn it into a replica of the new one. Then it stops everything
-# and removes its files. About 15 s once warden is built (redis-sentinel: about 20 s).
+# and removes its files. About 15 s once warden is built (redis-sentinel: about 20 s,
+# and no webhook: it has none).
 #
 #   deploy/demo.sh           build warden (release) and run the demo
 #   deploy/demo.sh --hold    at the end, keep everything running until Ctrl-C, to poke at it
@@ -39,6 +41,10 @@ OLD_MASTER_PORT=""   # the killed master's port
 LAST_PID=""      # the redis-server start_redis started last
 REPLICA_PORTS=()
 WARDEN_PORTS=()
+HTTP_PORTS=()    # each warden's http-port
+HOOK_PORT=""     # the webhook receiver's port
+readonly HOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+IS_WARDEN=yes    # no with WARDEN_BIN=redis-sentinel: no HTTP port, no webhooks
 declare -A NAME_OF=()   # warden port or run id -> "warden 1", "warden 2", ...
 EVENTS=""        # every warden's events, one per line: <unix µs> <warden port> <channel> <text>
 EVENTS_SHOWN=0   # lines of $EVENTS printed so far
@@ -186,10 +192,39 @@ start_data_nodes() {
     wait_for 15 "the replicas to sync" replicas_in_sync
 }
 
+# A webhook receiver on Python's http.server: checks each delivery's Standard Webhooks
+# signature (HMAC-SHA256 with the standard library) and appends one line per delivery to
+# $WORK/webhooks.log: "<unix µs> <signature ok|BAD> <webhook-id> <event> <sentinel id> <text>".
+start_webhook_receiver() {
+    HOOK_PORT=$(free_port)
+    say "starting a webhook receiver on $HOST:$HOOK_PORT (it checks every signature)"
+    python3 - "$HOOK_PORT" "$HOOK_SECRET" "$WORK/webhooks.log" <<'PY' &
+import base64, hashlib, hmac, http.server, json, sys, time
+port, secret, log = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+key = base64.b64decode(secret.removeprefix("whsec_"))
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["content-length"]))
+        hid, stamp = self.headers["webhook-id"], self.headers["webhook-timestamp"]
+        mac = base64.b64encode(hmac.new(key, f"{hid}.{stamp}.".encode() + body, hashlib.sha256).digest()).decode()
+        good = any(hmac.compare_digest(s.removeprefix("v1,"), mac) for s in self.headers["webhook-signature"].split())
+        data = json.loads(body)["data"]
+        with open(log, "a") as out:
+            out.write(f"{time.time_ns() // 1000} {'ok' if good else 'BAD'} {hid} {data['event']} {data['sentinel']['id']} {data['text']}\n")
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *args): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), Hook).serve_forever()
+PY
+    PIDS+=("$!")
+    : >"$WORK/webhooks.log"
+}
+
 start_wardens() {
     WARDEN_PORTS=("$(free_port)" "$(free_port)" "$(free_port)")
+    [ "$(basename "$WARDEN_BIN")" = warden ] || IS_WARDEN=no
     say "starting 3 x $(basename "$WARDEN_BIN") on ports ${WARDEN_PORTS[*]} (quorum $QUORUM, down-after ${DOWN_AFTER_MS} ms)"
-    local port conf
+    local port conf http_port
     for port in "${WARDEN_PORTS[@]}"; do
         conf="$WORK/sentinel-$port.conf"
         cat >"$conf" <<EOF
@@ -200,6 +235,14 @@ sentinel monitor $MASTER_NAME $HOST $MASTER_PORT $QUORUM
 sentinel down-after-milliseconds $MASTER_NAME $DOWN_AFTER_MS
 sentinel failover-timeout $MASTER_NAME 10000
 EOF
+        if [ "$IS_WARDEN" = yes ]; then
+            http_port=$(free_port)
+            HTTP_PORTS+=("$http_port")
+            cat >>"$conf" <<EOF
+http-port $http_port
+webhook demo http://$HOST:$HOOK_PORT/hook secret $HOOK_SECRET events +switch-master
+EOF
+        fi
         (cd "$WORK" && exec "$WARDEN_BIN" "$conf") &
         PIDS+=("$!")
     done
@@ -469,6 +512,32 @@ show_new_master() {
     rcli "$MASTER_PORT" GET greeting | sed 's/^/    /'
 }
 
+# The webhooks the receiver got for the failover: all three wardens send +switch-master,
+# with one webhook-id, so a receiver that de-duplicates on it acts once.
+show_webhooks() {
+    [ "$IS_WARDEN" = yes ] || return 0
+    say "the webhook receiver"
+    wait_for 10 "the webhooks" grep -q " +switch-master " "$WORK/webhooks.log" || return 1
+    # Give the other wardens' copies a moment to arrive (each is sent at its own switch).
+    for _ in $(seq 20); do
+        [ "$(grep -c " +switch-master " "$WORK/webhooks.log")" -ge 3 ] && break
+        sleep 0.05
+    done
+    local stamp status hid event sender text who
+    while read -r stamp status hid event sender text; do
+        who=${NAME_OF[$sender]:-$sender}
+        printf '    %s%6ss%s  from %-8s  %s%s%s %s  (webhook-id %s, signature %s)\n' "$DIM" \
+            "+$(seconds_of $((stamp - KILL_US)))" "$OFF" "$who" "$CYAN" "$event" "$OFF" "$text" "${hid:0:12}…" "$status"
+    done <"$WORK/webhooks.log"
+    local ids
+    ids=$(awk '$4 == "+switch-master" { print $3 }' "$WORK/webhooks.log" | sort -u | wc -l)
+    echo
+    echo "    $(grep -c " +switch-master " "$WORK/webhooks.log") deliveries, $ids webhook-id: a receiver that de-duplicates acts once."
+    echo "    \$ curl -s http://$HOST:${HTTP_PORTS[0]}/v1/masters/$MASTER_NAME/primary"
+    curl -s "http://$HOST:${HTTP_PORTS[0]}/v1/masters/$MASTER_NAME/primary" | sed 's/^/    /'
+    echo
+}
+
 old_master_rejoined() {
     saw_event +convert-to-slave &&
         [ "$(replication_field "$OLD_MASTER_PORT" master_port)" = "$MASTER_PORT" ] &&
@@ -499,12 +568,15 @@ hold_until_interrupted() {
 }
 
 main() {
-    say "checking for redis-server, redis-sentinel and redis-cli"
+    say "checking for redis-server, redis-sentinel, redis-cli, python3 and curl"
     ensure_redis
+    command -v python3 >/dev/null 2>&1 || apt_install python3
+    ensure_curl
     build_warden
     STARTED_AT=$SECONDS
     WORK=$(mktemp -d -t warden-demo.XXXXXX)
     start_data_nodes
+    start_webhook_receiver
     start_wardens
     wait_for_discovery
     show_topology
@@ -512,6 +584,7 @@ main() {
     subscribe_to_events
     kill_the_master
     show_new_master
+    show_webhooks
     restart_the_old_master
     if [ "$hold" = yes ]; then
         hold_until_interrupted

@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #if OPENSSL_VERSION_NUMBER < 0x10101000L
 #error "Warden needs OpenSSL 1.1.1 or later"
@@ -192,6 +193,60 @@ fail:
 }
 
 void ct_context_free(void *context) { SSL_CTX_free(context); }
+
+void *ct_client_context_new(const char *ca_file, const char *ca_dir, char *err, size_t errlen) {
+    ERR_clear_error();
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) {
+        put_openssl_error(err, errlen, "SSL_CTX_new");
+        return NULL;
+    }
+    uint64_t options = SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
+                       SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION;
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+    options |= SSL_OP_IGNORE_UNEXPECTED_EOF;
+#endif
+    SSL_CTX_set_options(ctx, options);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                              SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        put_openssl_error(err, errlen, "Failed to load the system's CA certificates");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if ((ca_file || ca_dir) && SSL_CTX_load_verify_locations(ctx, ca_file, ca_dir) != 1) {
+        put_openssl_error(err, errlen, "Failed to configure CA certificate(s) file/directory");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    ERR_clear_error();
+    return ctx;
+}
+
+int ct_session_set_peer_name(void *session, const char *host, int is_ip, char *err, size_t errlen) {
+    SSL *ssl = session;
+    ERR_clear_error();
+    X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+    if (is_ip) {
+        if (X509_VERIFY_PARAM_set1_ip_asc(param, host) != 1) {
+            put_openssl_error(err, errlen, "Invalid IP address for certificate verification");
+            return -1;
+        }
+        return 0;
+    }
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (X509_VERIFY_PARAM_set1_host(param, host, 0) != 1) {
+        put_openssl_error(err, errlen, "Invalid host name for certificate verification");
+        return -1;
+    }
+    if (SSL_set_tlsext_host_name(ssl, host) != 1) {
+        put_openssl_error(err, errlen, "Failed to set the server name (SNI)");
+        return -1;
+    }
+    return 0;
+}
 
 void *ct_session_new(void *context, int fd, int server, int verify_mode, char *err, size_t errlen) {
     ERR_clear_error();

@@ -144,6 +144,22 @@ public enum WardenCommandLine {
                \(program) /etc/redis/sentinel.conf
                \(program) /etc/redis/sentinel.conf --port 26380 --loglevel verbose
                \(program) sentinel.conf --sentinel monitor mymaster 127.0.0.1 6379 2
+               \(program) sentinel.conf --http-port 8080
+
+        Besides redis-sentinel's directives, Warden reads (see docs/http-api.md, docs/webhooks.md):
+          http-port <port>            HTTP/JSON API, probes and /metrics on this port (0, the default: off)
+          http-bind <addr> [...]      its addresses (default 127.0.0.1)
+          http-token <token>          bearer token required for POSTs (16-1024 characters)
+          http-token-reads yes|no     require the token for every request too (default no)
+          http-max-connections <n>    default 256
+          http-idle-timeout <ms>      idle kept-alive connections are closed (default 60000)
+          http-request-timeout <ms>   slow requests are cut off (default 10000)
+          webhook <id> <url> [secret <whsec_...>] [events <glob>[,<glob>...]] [timeout <ms>]
+                                      POST a signed CloudEvent to <url> for each event (default: all);
+                                      repeat the line for more endpoints; http:// or https://
+          webhook-queue-limit <n>     deliveries waiting per endpoint (default 1000)
+        At run time: SENTINEL CONFIG SET webhook.<id> "<url> ..." (or "" to remove; refused while
+        deny-scripts-reconfig is yes), http-token, http-token-reads.
 
         """
     }

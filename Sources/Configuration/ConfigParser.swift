@@ -140,6 +140,8 @@ public enum ConfigParser {
     static let secretDirectives: Set<String> = [
         "requirepass", "masterauth", "tls-key-file-pass", "tls-client-key-file-pass",
         "sentinel auth-pass", "sentinel sentinel-pass",
+        // Warden's own: the HTTP bearer token, and webhook lines (their secrets).
+        "http-token", "webhook",
     ]
 
     /// A config line as error reports show it: without the passwords it holds (the
@@ -278,6 +280,8 @@ public enum ConfigParser {
                     queues[2].append(queued)
                 }
             default:
+                // http-* and webhook: Warden's own (ServiceDirectives.swift).
+                if try ServiceDirectives.apply(name, values, raw: rawValues, to: &loaded.sentinel) { return }
                 if name.contains(".") {
                     guard values.count >= 1 else { throw Failure("Module config specified without value") }
                     throw Failure("Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting")

@@ -78,6 +78,9 @@ public enum ConfigRewriter {
             }
         }
 
+        // http-* and webhook lines
+        ServiceDirectives.rewrite(config, lines: &lines, slots: &slots, appended: &appended)
+
         // sentinel lines
         for line in sentinelLines(for: config) {
             if var free = slots[line.key], !free.isEmpty {
@@ -256,6 +259,7 @@ public enum ConfigRewriter {
     static func optionKey(_ args: [String]) -> String? {
         guard let first = args.first?.lowercased() else { return nil }
         if first == "port" || TLSConfig.Parameter(rawValue: first) != nil { return first }
+        if let key = ServiceDirectives.slotKey(args) { return key }
         guard first == "sentinel", args.count > 1 else { return nil }
         var option = args[1].lowercased()
         if option == "known-slave" { option = "known-replica" }

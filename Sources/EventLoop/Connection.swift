@@ -82,8 +82,10 @@ public final class Connection: EventSource {
     private var deadlineTimer: TimerID?
     /// The TLS session; nil for plain TCP.
     private var tls: TLSSession?
-    /// Outgoing TLS: the context the session is made from once TCP connects.
+    /// Outgoing TLS: the context the session is made from once TCP connects, and the
+    /// name the server's certificate must carry (nil: not checked).
     private var clientContext: TLSContext?
+    private var peerName: TLSPeerName?
     /// Set while a read stopped for fairness is due again (OpenSSL holds decrypted bytes
     /// that epoll cannot report).
     private var deferredRead: TimerID?
@@ -103,12 +105,14 @@ public final class Connection: EventSource {
         self.state = tls == nil ? .connected : .handshaking
     }
 
-    init(outgoingTo host: String, port: Int, loop: EventLoop, id: UInt64, tls: TLSContext? = nil) {
+    init(outgoingTo host: String, port: Int, loop: EventLoop, id: UInt64, tls: TLSContext? = nil,
+         peerName: TLSPeerName? = nil) {
         self.remoteHost = host
         self.remotePort = port
         self.loop = loop
         self.id = id
         self.clientContext = tls
+        self.peerName = peerName
         self.isTLS = tls != nil
         self.state = .connecting
     }
@@ -312,7 +316,8 @@ public final class Connection: EventSource {
             // TCP is up; the deadline keeps running until the handshake is done too.
             clientContext = nil
             do {
-                tls = try TLSSession(context: context, fd: fd, server: false, clientAuth: .required)
+                tls = try TLSSession(context: context, fd: fd, server: false, clientAuth: .required,
+                                     peerName: peerName)
             } catch {
                 tearDown(.tlsFailed(error.message))
                 return

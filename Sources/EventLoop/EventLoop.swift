@@ -309,10 +309,13 @@ public final class EventLoop: @unchecked Sendable {
     /// Bytes written before the connection completes are sent once it does.
     ///
     /// With `tls`, a TLS handshake follows the TCP connect; the server's certificate chain
-    /// must verify against the context's CAs (its name is not checked, as with hiredis).
-    public func connect(host: String, port: Int, timeoutMs: Int64, tls: TLSContext? = nil) -> Connection {
+    /// must verify against the context's CAs. Its name is not checked (as with hiredis)
+    /// unless `peerName` says what it must be (see `TLSPeerName`; HTTPS does).
+    public func connect(host: String, port: Int, timeoutMs: Int64, tls: TLSContext? = nil,
+                        peerName: TLSPeerName? = nil) -> Connection {
         assertInLoop()
-        let connection = Connection(outgoingTo: host, port: port, loop: self, id: takeSourceID(), tls: tls)
+        let connection = Connection(outgoingTo: host, port: port, loop: self, id: takeSourceID(), tls: tls,
+                                    peerName: peerName)
         var address = sockaddr_storage()
         var length: UInt32 = 0
         let family = cs_parse_address(host, Int32(clamping: port), &address, &length)

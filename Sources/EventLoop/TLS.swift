@@ -86,6 +86,28 @@ public final class TLSContext: @unchecked Sendable {
         raw = context
     }
 
+    /// A context for HTTPS clients: no certificate of its own; it trusts the system's CA
+    /// store (OpenSSL's default locations; the `SSL_CERT_FILE` and `SSL_CERT_DIR` environment
+    /// variables override them) and `caFile` / `caDirectory` if given; TLSv1.2 or later.
+    /// Connections made with it should name their peer (`TLSPeerName`).
+    public init(verifyingServersWithCAFile caFile: String? = nil, caDirectory: String? = nil) throws(TLSError) {
+        if let failure = TLSContext.libraryFailure { throw TLSError(failure) }
+        var message = [CChar](repeating: 0, count: 1024)
+        let context: UnsafeMutableRawPointer? = {
+            func call(_ file: UnsafePointer<CChar>?, _ dir: UnsafePointer<CChar>?) -> UnsafeMutableRawPointer? {
+                ct_client_context_new(file, dir, &message, message.count)
+            }
+            switch (caFile, caDirectory) {
+            case (let file?, let dir?): return file.withCString { f in dir.withCString { d in call(f, d) } }
+            case (let file?, nil): return file.withCString { call($0, nil) }
+            case (nil, let dir?): return dir.withCString { call(nil, $0) }
+            case (nil, nil): return call(nil, nil)
+            }
+        }()
+        guard let context else { throw TLSError(TLSContext.text(message)) }
+        raw = context
+    }
+
     deinit {
         ct_context_free(raw)
     }
@@ -113,6 +135,18 @@ public final class TLSContext: @unchecked Sendable {
         func free() {
             for pointer in pointers { Glibc.free(pointer) }
         }
+    }
+}
+
+/// The identity an outgoing TLS connection expects of its server (HTTPS, RFC 9110 §4.3.4):
+/// a DNS name, sent as SNI and matched against the certificate's names, or an IP
+/// address (without brackets), matched against its IP addresses and not sent.
+public struct TLSPeerName: Sendable, Equatable {
+    public var host: String
+    public var isIPAddress: Bool
+    public init(host: String, isIPAddress: Bool) {
+        self.host = host
+        self.isIPAddress = isIPAddress
     }
 }
 
@@ -154,8 +188,10 @@ final class TLSSession {
     /// The handshake's current wait (CS_EPOLLIN or CS_EPOLLOUT) while handshaking.
     var handshakeEvents: UInt32 = 0
 
-    /// A session on connected socket `fd`, accepting (`server`) or connecting.
-    init(context: TLSContext, fd: Int32, server: Bool, clientAuth: TLSClientAuth) throws(TLSError) {
+    /// A session on connected socket `fd`, accepting (`server`) or connecting (with the
+    /// name the server must prove, if any).
+    init(context: TLSContext, fd: Int32, server: Bool, clientAuth: TLSClientAuth,
+         peerName: TLSPeerName? = nil) throws(TLSError) {
         let verify: Int32
         switch clientAuth {
         case .none: verify = CT_VERIFY_NONE
@@ -167,6 +203,11 @@ final class TLSSession {
             throw TLSError(TLSContext.text(message))
         }
         self.ssl = ssl
+        if let peerName, ct_session_set_peer_name(ssl, peerName.host, peerName.isIPAddress ? 1 : 0,
+                                                  &message, message.count) != 0 {
+            // Fully initialized: deinit frees the session.
+            throw TLSError(TLSContext.text(message))
+        }
     }
 
     deinit {

@@ -99,7 +99,93 @@ public struct SentinelConfig: Equatable, Sendable {
     /// In the order of their `sentinel monitor` lines.
     public var masters: [MasterConfig] = []
 
+    // Services of the daemon: the HTTP API and webhooks. The core stores them (they are
+    // persisted and changed by SENTINEL CONFIG SET) and knows nothing else of them.
+    public var http = HTTPSettings()
+    /// In the order of their `webhook` lines; ids are unique.
+    public var webhooks: [WebhookSetting] = []
+    /// `webhook-queue-limit`: deliveries waiting per endpoint.
+    public var webhookQueueLimit: Int = 1000
+
     public init() {}
+}
+
+/// The `http-*` directives: the daemon's HTTP API (JSON, probes, /metrics).
+public struct HTTPSettings: Equatable, Sendable {
+    /// 0 (the default) turns the API off.
+    public var port: Int = 0
+    public var bind: [String] = ["127.0.0.1"]
+    /// The bearer token POSTs need (and every request with `tokenReads`); nil: POSTs are refused.
+    public var token: Secret? = nil
+    public var tokenReads: Bool = false
+    public var maxConnections: Int = 256
+    /// A kept-alive connection with no request is closed after this.
+    public var idleTimeoutMs: Int64 = 60_000
+    /// A request must arrive whole within this (slow clients are cut off).
+    public var requestTimeoutMs: Int64 = 10_000
+
+    public init() {}
+}
+
+/// One `webhook <id> <url> [secret ...] [events ...] [timeout ...]` line, already checked
+/// (by the Configuration module, or the driver's `ServiceSettingsValidator`).
+public struct WebhookSetting: Equatable, Sendable {
+    public var id: String
+    public var url: String
+    /// `whsec_...` texts, the current one first.
+    public var secrets: [Secret]
+    /// Glob patterns over event names; `["*"]` by default.
+    public var events: [String]
+    /// nil: the default timeout.
+    public var timeoutMs: Int?
+
+    public init(id: String, url: String, secrets: [Secret] = [], events: [String] = ["*"], timeoutMs: Int? = nil) {
+        self.id = id
+        self.url = url
+        self.secrets = secrets
+        self.events = events
+        self.timeoutMs = timeoutMs
+    }
+
+    /// What follows `webhook <id>` in sentinel.conf (secrets included), defaults left out.
+    public var valueArguments: [String] {
+        var out = [url]
+        for secret in secrets { out += ["secret", String(decoding: secret.bytes, as: UTF8.self)] }
+        if events != ["*"] { out += ["events", events.joined(separator: ",")] }
+        if let timeoutMs { out += ["timeout", String(timeoutMs)] }
+        return out
+    }
+
+    /// The same with every secret masked, for SENTINEL CONFIG GET and logs.
+    public var redactedValue: String {
+        var out = [url]
+        for _ in secrets { out += ["secret", "whsec_******"] }
+        if events != ["*"] { out += ["events", events.joined(separator: ",")] }
+        if let timeoutMs { out += ["timeout", String(timeoutMs)] }
+        return out.joined(separator: " ")
+    }
+}
+
+/// Checks the values of settings the core stores for the driver but cannot judge itself
+/// (it knows nothing of URLs or webhooks). The driver gives one to the core
+/// (`Sentinel.serviceValidator`); without it, SENTINEL CONFIG SET refuses those parameters.
+public struct ServiceSettingsValidator: Sendable {
+    /// A webhook's value (`<url> [secret ...] [events ...] [timeout ...]`) for endpoint `id`:
+    /// the setting, or the reason it is refused.
+    public var webhook: @Sendable (_ id: String, _ value: String) -> Result<WebhookSetting, ServiceSettingError>
+    /// An `http-token` value: nil when acceptable, else the reason.
+    public var httpToken: @Sendable (_ value: [UInt8]) -> String?
+
+    public init(webhook: @escaping @Sendable (String, String) -> Result<WebhookSetting, ServiceSettingError>,
+                httpToken: @escaping @Sendable ([UInt8]) -> String?) {
+        self.webhook = webhook
+        self.httpToken = httpToken
+    }
+}
+
+public struct ServiceSettingError: Error, Equatable, Sendable {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
 }
 
 public enum LogLevel: String, Sendable, CaseIterable, Comparable {

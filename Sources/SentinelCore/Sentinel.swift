@@ -72,6 +72,8 @@ public final class Sentinel {
     }
     /// Messages refused for an out-of-range epoch since the last log line about them.
     var refusedEpochs: (count: Int, lastLog: Millis) = (0, 0)
+    /// Checks webhook and HTTP settings for SENTINEL CONFIG SET; given by the driver.
+    public var serviceValidator: ServiceSettingsValidator?
 
     struct LinkOwner {
         let link: InstanceLink

@@ -211,6 +211,16 @@ extension Sentinel {
         "sentinel-user", "sentinel-pass", "loglevel",
     ]
 
+    /// Warden's service parameters: the HTTP API (GET only for those read at start-up),
+    /// then one `webhook.<id>` per endpoint.
+    private static let httpParameters = [
+        "http-port", "http-bind", "http-token", "http-token-reads", "http-max-connections",
+        "http-idle-timeout", "http-request-timeout", "webhook-queue-limit",
+    ]
+    /// The service parameters SET may change (the rest are read when the daemon starts).
+    private static let settableHTTPParameters: Set<String> = ["http-token", "http-token-reads"]
+    static let webhookParameterPrefix = "webhook."
+
     func configCommand(_ args: [String], raw: [[UInt8]]) -> CommandResult {
         if args.count < 4 {
             return .reply(Self.error("ERR wrong number of arguments for 'sentinel|config' command"))
@@ -232,16 +242,34 @@ extension Sentinel {
         case "sentinel-user": return .bulk(settings.sentinelUser ?? "")
         // As redis-sentinel: CONFIG GET shows the password (to clients allowed to ask).
         case "sentinel-pass": return .bulkString(settings.sentinelPass?.bytes ?? [])
+        case "http-port": return .bulk(String(settings.http.port))
+        case "http-bind": return .bulk(settings.http.bind.joined(separator: " "))
+        // Unlike sentinel-pass, the token and the webhook secrets are never shown.
+        case "http-token": return .bulk(settings.http.token == nil ? "" : "******")
+        case "http-token-reads": return .bulk(settings.http.tokenReads ? "yes" : "no")
+        case "http-max-connections": return .bulk(String(settings.http.maxConnections))
+        case "http-idle-timeout": return .bulk(String(settings.http.idleTimeoutMs))
+        case "http-request-timeout": return .bulk(String(settings.http.requestTimeoutMs))
+        case "webhook-queue-limit": return .bulk(String(settings.webhookQueueLimit))
+        case _ where parameter.hasPrefix(Self.webhookParameterPrefix):
+            let id = String(parameter.dropFirst(Self.webhookParameterPrefix.count))
+            return .bulk(settings.webhooks.first { $0.id == id }?.redactedValue ?? "")
         default: return .bulk(settings.loglevel.rawValue)
         }
     }
 
+    /// Every parameter CONFIG GET knows, in the order it lists them.
+    var allConfigParameters: [String] {
+        Self.configParameters + Self.httpParameters + settings.webhooks.map { Self.webhookParameterPrefix + $0.id }
+    }
+
     func configGet(_ patterns: [String]) -> RESPValue {
         var shown: [String] = []
+        let parameters = allConfigParameters
         for pattern in patterns {
             let isGlob = pattern.contains(where: { "*?[".contains($0) })
             if !isGlob && shown.contains(pattern.lowercased()) { continue }
-            for p in Self.configParameters
+            for p in parameters
             where !shown.contains(p) && Glob.match(pattern, p, caseInsensitive: true) {
                 shown.append(p)
             }
@@ -254,6 +282,9 @@ extension Sentinel {
         case resolveHostnames(Bool), announceHostnames(Bool)
         case announceIP(String?), announcePort(Int), loglevel(LogLevel)
         case sentinelUser(String?), sentinelPass(Secret?)
+        case httpToken(Secret?), httpTokenReads(Bool)
+        /// Adds or replaces endpoint `id`, or (nil) removes it.
+        case webhook(id: String, WebhookSetting?)
     }
 
     /// Validates every pair first; applies them only if all are valid.
@@ -263,8 +294,16 @@ extension Sentinel {
         var i = 0
         while i < pairs.count {
             let option = pairs[i]
-            let key = option.lowercased()
-            guard Self.configParameters.contains(key) else {
+            var key = option.lowercased()
+            let isWebhook = key.hasPrefix(Self.webhookParameterPrefix)
+            if isWebhook {
+                // The endpoint id keeps its case.
+                key = Self.webhookParameterPrefix + option.dropFirst(Self.webhookParameterPrefix.count)
+            }
+            guard Self.configParameters.contains(key) || Self.settableHTTPParameters.contains(key) || isWebhook else {
+                if Self.httpParameters.contains(key) {
+                    return Self.error("ERR '\(option)' is read at start-up only: change it in sentinel.conf and restart")
+                }
                 return Self.error("ERR Invalid argument '\(option)' to SENTINEL CONFIG SET")
             }
             guard seen.insert(key).inserted else {
@@ -283,13 +322,43 @@ extension Sentinel {
                 change = Self.parseInteger(value).flatMap { (0...65535).contains($0) ? .announcePort(Int($0)) : nil }
             case "loglevel": change = LogLevel(rawValue: value.lowercased()).map(GlobalChange.loglevel)
             case "sentinel-user": change = .sentinelUser(value.isEmpty ? nil : value)
-            default: change = .sentinelPass(raw[i + 1].isEmpty ? nil : Secret(raw[i + 1]))
+            case "sentinel-pass": change = .sentinelPass(raw[i + 1].isEmpty ? nil : Secret(raw[i + 1]))
+            case "http-token-reads": change = Self.yesNo(value).map(GlobalChange.httpTokenReads)
+            case "http-token":
+                guard let validator = serviceValidator else { return Self.error("ERR the HTTP API is not available") }
+                if !raw[i + 1].isEmpty, let reason = validator.httpToken(raw[i + 1]) {
+                    return Self.error("ERR Invalid value for SENTINEL CONFIG SET 'http-token': \(reason)")
+                }
+                change = .httpToken(raw[i + 1].isEmpty ? nil : Secret(raw[i + 1]))
+            default:
+                // webhook.<id>: scripts' rule applies, as a webhook sends data where it is told.
+                if settings.denyScriptsReconfig {
+                    return Self.error("ERR Reconfiguration of webhooks is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration")
+                }
+                guard let validator = serviceValidator else { return Self.error("ERR webhooks are not available") }
+                let id = String(key.dropFirst(Self.webhookParameterPrefix.count))
+                if value.isEmpty {
+                    change = .webhook(id: id, nil)
+                } else {
+                    switch validator.webhook(id, value) {
+                    case .success(let setting): change = .webhook(id: id, setting)
+                    case .failure(let error):
+                        return Self.error("ERR Invalid value for SENTINEL CONFIG SET '\(Self.clip(option))': \(error.reason)")
+                    }
+                }
             }
             guard let change else {
                 return Self.error("ERR Invalid value '\(value)' to SENTINEL CONFIG SET '\(option)'")
             }
             updates.append(change)
             i += 2
+        }
+        let added = updates.filter {
+            if case .webhook(let id, let setting) = $0 { return setting != nil && !settings.webhooks.contains { $0.id == id } }
+            return false
+        }.count
+        if settings.webhooks.count + added > Self.maxWebhooks {
+            return Self.error("ERR at most \(Self.maxWebhooks) webhooks")
         }
 
         var credentialsChanged = false
@@ -306,6 +375,19 @@ extension Sentinel {
             case .sentinelPass(let pass):
                 settings.sentinelPass = pass
                 credentialsChanged = true
+            case .httpToken(let token): settings.http.token = token
+            case .httpTokenReads(let on): settings.http.tokenReads = on
+            case .webhook(let id, let setting):
+                if let setting {
+                    if let index = settings.webhooks.firstIndex(where: { $0.id == id }) {
+                        settings.webhooks[index] = setting
+                    } else {
+                        settings.webhooks.append(setting)
+                    }
+                } else {
+                    settings.webhooks.removeAll { $0.id == id }
+                }
+                log(.notice, "CONFIG SET webhook.\(id) \(setting?.redactedValue ?? "(removed)")")
             }
         }
         if credentialsChanged {
@@ -314,6 +396,9 @@ extension Sentinel {
         }
         return .ok
     }
+
+    /// Webhook endpoints at most (sentinel.conf and CONFIG SET alike).
+    public static let maxWebhooks = 32
 
     // MARK: - SENTINEL DEBUG
 

@@ -87,3 +87,139 @@ extension Sentinel {
         return f
     }
 }
+
+// MARK: - Structured views (the daemon's HTTP API and metrics)
+
+/// A sentinel's global state, as INFO's `# Sentinel` section shows it.
+public struct SentinelSummary: Equatable, Sendable {
+    public let myID: String
+    public let currentEpoch: UInt64
+    public let tilt: Bool
+    /// Milliseconds in TILT so far (0 outside TILT).
+    public let tiltForMs: Millis
+    public let runningScripts: Int
+    public let scriptsQueueLength: Int
+    public let simulateFailureFlags: Int
+}
+
+/// One monitored master as this sentinel sees it. Times are "milliseconds ago".
+public struct MasterView: Equatable, Sendable {
+    public let name: String
+    /// Where clients should go (GET-MASTER-ADDR-BY-NAME): the promoted replica once
+    /// a failover reconfigures the others.
+    public let address: Address
+    public let flags: InstanceFlags
+    public let runID: String?
+    public let quorum: Int
+    public let configEpoch: UInt64
+    public let failoverState: FailoverState
+    /// The epoch of this sentinel's latest failover attempt for this master (0: none).
+    public let failoverEpoch: UInt64
+    /// When that attempt began, ms ago (nil: no attempt since the last reset).
+    public let failoverStartedMsAgo: Millis?
+    /// This sentinel's vote for this master's failovers (nil: none since the last reset).
+    public let leader: String?
+    public let leaderEpoch: UInt64
+    public let roleReported: InfoReport.Role
+    public let lastOKPingMsAgo: Millis
+    public let sDownForMs: Millis?
+    public let oDownForMs: Millis?
+    /// nil: no INFO received since the last reset.
+    public let infoAgeMs: Millis?
+    /// `master_repl_offset` of the last INFO (only when the view was asked for offsets).
+    public let replicationOffset: Int64?
+    public let downAfterMs: Millis
+    public let failoverTimeoutMs: Millis
+    public let parallelSyncs: Int
+    public let replicas: [ReplicaView]
+    public let sentinels: [PeerView]
+}
+
+public struct ReplicaView: Equatable, Sendable {
+    public let address: Address
+    public let runID: String?
+    public let flags: InstanceFlags
+    public let roleReported: InfoReport.Role
+    public let masterLinkUp: Bool
+    public let masterHost: String?
+    public let masterPort: Int
+    /// `master_link_down_since_seconds` × 1000 (0 when up).
+    public let masterLinkDownMs: Millis
+    public let priority: Int
+    /// `slave_repl_offset`.
+    public let replicationOffset: Int64
+    public let infoAgeMs: Millis?
+    public let lastOKPingMsAgo: Millis
+    /// False when the replica reports `replica-announced no` (hidden from SENTINEL REPLICAS).
+    public let announced: Bool
+}
+
+public struct PeerView: Equatable, Sendable {
+    public let runID: String
+    public let address: Address
+    public let flags: InstanceFlags
+    public let lastHelloMsAgo: Millis
+    public let lastOKPingMsAgo: Millis
+    public let votedLeader: String?
+    public let votedLeaderEpoch: UInt64
+}
+
+extension Sentinel {
+    public func summary(now: Millis) -> SentinelSummary {
+        SentinelSummary(myID: myID, currentEpoch: currentEpoch, tilt: tilt, tiltForMs: tilt ? now -| tiltStartTime : 0,
+                        runningScripts: scripts.running, scriptsQueueLength: scripts.jobs.count,
+                        simulateFailureFlags: simulateFailure.rawValue)
+    }
+
+    /// Every master, in the order they were added. `withOffset` reads the master's
+    /// replication offset from its last INFO (a parse of the whole text: leave it out
+    /// where it is not shown).
+    public func masterViews(now: Millis, withOffset: Bool = false) -> [MasterView] {
+        masters.map { masterView($0, now: now, withOffset: withOffset) }
+    }
+
+    public func masterView(named name: String, now: Millis, withOffset: Bool = false) -> MasterView? {
+        master(named: name).map { masterView($0, now: now, withOffset: withOffset) }
+    }
+
+    public func masterView(_ m: Master, now: Millis, withOffset: Bool = false) -> MasterView {
+        func ago(_ t: Millis) -> Millis { now -| t }
+        let info = withOffset ? m.cachedInfo.map(InfoReport.parse) : nil
+        return MasterView(
+            name: m.name, address: currentMasterAddress(m), flags: m.flags, runID: m.runID, quorum: m.quorum,
+            configEpoch: m.configEpoch, failoverState: m.failoverState, failoverEpoch: m.failoverEpoch,
+            failoverStartedMsAgo: m.failoverStartTime != 0 ? ago(m.failoverStartTime) : nil,
+            leader: m.leader, leaderEpoch: m.leaderEpoch, roleReported: m.roleReported,
+            lastOKPingMsAgo: ago(m.lastAvailableTime),
+            sDownForMs: m.flags.contains(.sDown) ? ago(m.sDownSince) : nil,
+            oDownForMs: m.flags.contains(.oDown) ? ago(m.oDownSince) : nil,
+            infoAgeMs: m.infoRefresh != 0 ? ago(m.infoRefresh) : nil,
+            replicationOffset: info?.masterReplOffset,
+            downAfterMs: m.downAfter, failoverTimeoutMs: m.settings.failoverTimeout,
+            parallelSyncs: m.settings.parallelSyncs,
+            replicas: m.replicas.map { r in
+                ReplicaView(address: r.address, runID: r.runID, flags: r.flags, roleReported: r.roleReported,
+                            masterLinkUp: r.replicaMasterLinkUp, masterHost: r.replicaMasterHost,
+                            masterPort: r.replicaMasterPort, masterLinkDownMs: r.masterLinkDownTime,
+                            priority: r.replicaPriority, replicationOffset: r.replicaReplOffset,
+                            infoAgeMs: r.infoRefresh != 0 ? ago(r.infoRefresh) : nil,
+                            lastOKPingMsAgo: ago(r.lastAvailableTime), announced: r.replicaAnnounced)
+            },
+            sentinels: m.sentinels.map { p in
+                PeerView(runID: p.runID ?? p.name, address: p.address, flags: p.flags,
+                         lastHelloMsAgo: ago(p.lastHelloReceivedTime), lastOKPingMsAgo: ago(p.lastAvailableTime),
+                         votedLeader: p.leader, votedLeaderEpoch: p.leaderEpoch)
+            })
+    }
+
+    /// SENTINEL CKQUORUM's verdict: whether it is OK, and its text (`OK 3 usable
+    /// Sentinels. ...` or `NOQUORUM ...`). Nil for an unknown master.
+    public func quorumCheck(named name: String) -> (ok: Bool, message: String)? {
+        guard let m = master(named: name) else { return nil }
+        switch checkQuorum(m) {
+        case .simpleString(let text): return (true, text)
+        case .error(let text): return (false, text)
+        default: return (false, "")
+        }
+    }
+}

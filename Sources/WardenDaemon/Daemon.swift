@@ -8,6 +8,7 @@ import SentinelCore
 import WardenHTTPIO
 import Configuration
 import WardenACL
+import WardenHTTP
 
 /// The running sentinel: drives `SentinelCore.Sentinel` with real sockets, a real
 /// clock and a real disk, and serves clients on the sentinel port.
@@ -48,6 +49,15 @@ public final class Daemon: @unchecked Sendable {
     var nextRequest: UInt64 = 0
     var shuttingDown = false
     var signalSources: [DispatchSourceSignal] = []
+    /// The HTTP API (nil when http-port is 0) and the webhooks.
+    var http: HTTPAPI?
+    var webhooks: WebhookService?
+    /// Recent events and event streams, failovers seen, and counters, for the API and /metrics.
+    let eventFeed = EventFeed()
+    var failovers = FailoverLog()
+    var counters = DaemonCounters()
+    /// SENTINEL commands the HTTP API handed to the core, and what to do with each reply.
+    var httpReplies: [RequestID: (RESPValue) -> Void] = [:]
     /// Connect timeout for links to instances.
     static let connectTimeoutMs: Int64 = 1000
 
@@ -77,6 +87,17 @@ public final class Daemon: @unchecked Sendable {
         self.random = SplitMix64(seed: seedSource.next())
         self.scripts = ScriptRunner()
         self.tls = TLSMaterial(config: config.tls)
+        self.core.serviceValidator = ServiceDirectives.validator
+        self.webhookSeed = seedSource.next()
+    }
+
+    let webhookSeed: UInt64
+
+    /// The webhook queue file, under `dir` (the working directory): one per sentinel port,
+    /// so that sentinels sharing a directory keep theirs apart.
+    var webhookQueuePath: String {
+        let port = core.settings.port != 0 ? core.settings.port : core.settings.tls.port
+        return "warden-\(port)-webhooks.queue"
     }
 
     /// Sets up TLS, opens the listening sockets and starts the timer. Throws `StartupError`
@@ -86,8 +107,23 @@ public final class Daemon: @unchecked Sendable {
         try configureTLS()
         server = ClientServer(daemon: self, acl: initialUsers)
         try server.listen()
-        let tlsPort = core.settings.tls.port != 0 ? ", tls-port \(core.settings.tls.port)" : ""
-        logger.log(.notice, "Warden \(WardenVersion.string) (redis-sentinel compatible) started, port \(core.settings.port)\(tlsPort), pid \(getpid())")
+        let settings = core.settings
+        if settings.http.port != 0 {
+            let api = HTTPAPI(daemon: self, settings: settings.http)
+            do {
+                try api.listen(settings.http)
+            } catch {
+                server.closeAll()
+                throw error
+            }
+            http = api
+        }
+        let service = WebhookService(daemon: self, settings: settings, queuePath: webhookQueuePath, seed: webhookSeed)
+        webhooks = service
+        service.start(settings.webhooks)
+        let tlsPort = settings.tls.port != 0 ? ", tls-port \(settings.tls.port)" : ""
+        let httpPort = settings.http.port != 0 ? ", http-port \(settings.http.port)" : ""
+        logger.log(.notice, "Warden \(WardenVersion.string) (redis-sentinel compatible) started, port \(settings.port)\(tlsPort)\(httpPort), pid \(getpid())")
         perform(core.start(now: EventLoop.wallClockMs()))
         scheduleTick()
     }
@@ -144,6 +180,7 @@ public final class Daemon: @unchecked Sendable {
                     server.publish(channel: event.name, message: event.payload)
                 }
                 logger.log(event.level, event.description)
+                if event.level != .debug { observe(event) }
             case .reply(let id, let value):
                 deliverReply(id, value)
             case .save(let request):
@@ -155,8 +192,10 @@ public final class Daemon: @unchecked Sendable {
                 feed(.executableChecked(id, paths.map { access($0, X_OK) == 0 }))
             case .runScript(let id, let path, let args):
                 if let pid = scripts.spawn(id, path: path, args: args) {
+                    counters.scriptsStarted &+= 1
                     feed(.scriptStarted(id, pid: pid))
                 } else {
+                    counters.scriptsNotStarted &+= 1
                     feed(.scriptCouldNotStart(id))
                 }
             case .killScript(let id):
@@ -168,12 +207,39 @@ public final class Daemon: @unchecked Sendable {
                 Glibc.exit(code)
             }
         }
-        // SENTINEL CONFIG SET may have changed the log level.
+        // SENTINEL CONFIG SET may have changed the log level or the webhooks (the HTTP
+        // token is read by every request).
         logger.level = core.settings.loglevel
+        if let webhooks, webhooks.applied != core.settings.webhooks { webhooks.configure(core.settings.webhooks) }
+    }
+
+    /// An event for the HTTP API (recent events, streams, failover timelines), the
+    /// metrics and the webhooks.
+    func observe(_ event: Event) {
+        let now = EventLoop.wallClockMs()
+        let facts = EventFacts.parse(name: event.name, payload: event.payload, masters: core.masterNames)
+        let record = eventFeed.record(name: event.name, payload: event.payload, master: facts.master, timeMs: now)
+        counters.count(record, facts: facts)
+        let view = facts.master.flatMap { core.masterView(named: $0, now: now) }
+        if let outcome = failovers.observe(record, facts: facts, view: view) { counters.count(outcome) }
+        if event.name == "-monitor", let master = facts.master {
+            failovers.forget(master)
+            counters.forget(master)
+        }
+        webhooks?.publish(record, facts: facts, view: view, summary: core.summary(now: now))
+    }
+
+    /// Hands a SENTINEL command from the HTTP API to the core; `completion` gets its reply.
+    func submitHTTP(_ args: [[UInt8]], completion: @escaping (RESPValue) -> Void) {
+        nextRequest += 1
+        let id = RequestID(nextRequest)
+        httpReplies[id] = completion
+        feed(.command(id, args))
     }
 
     /// Sends a reply to the session that asked, and lets it go on reading.
     func deliverReply(_ id: RequestID, _ value: RESPValue) {
+        if let completion = httpReplies.removeValue(forKey: id) { return completion(value) }
         guard let sid = requests.removeValue(forKey: id), let s = server.sessions[sid] else { return }
         s.reply(value)
         s.awaiting = nil
@@ -281,6 +347,8 @@ public final class Daemon: @unchecked Sendable {
         if !saveConfig(core.configSnapshot()) {
             logger.log(.warning, "Error trying to save the Sentinel config on shutdown")
         }
+        webhooks?.stop()
+        http?.close()
         for (_, link) in links {
             link.connection.onClose = nil
             link.connection.close()

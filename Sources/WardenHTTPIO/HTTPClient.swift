@@ -69,6 +69,17 @@ public final class HTTPClient {
     /// without TLS). A TLS connector uses `url.host` for SNI and certificate checks.
     public typealias Connector = (_ loop: EventLoop, _ address: String, _ port: Int, _ url: HTTPURL, _ timeoutMs: Int64) -> Connection?
 
+    /// HTTPS through `context` (made with `TLSContext(verifyingServersWithCAFile:)`): the
+    /// host name is sent as SNI and the certificate must be valid for it (for an IP literal,
+    /// for that address); http stays plain TCP.
+    public static func tlsConnector(_ context: TLSContext) -> Connector {
+        { loop, address, port, url, timeoutMs in
+            guard url.isSecure else { return loop.connect(host: address, port: port, timeoutMs: timeoutMs) }
+            return loop.connect(host: address, port: port, timeoutMs: timeoutMs, tls: context,
+                                peerName: TLSPeerName(host: url.host, isIPAddress: url.hostKind != .name))
+        }
+    }
+
     /// Plain TCP; nil (so `.tlsUnavailable`) for https.
     public static func plainConnector(_ loop: EventLoop, _ address: String, _ port: Int, _ url: HTTPURL,
                                       _ timeoutMs: Int64) -> Connection? {
@@ -230,6 +241,7 @@ public final class HTTPClientTask {
             switch reason {
             case .timeout: return finish(.failure(.timeout))
             case .error(let code): return connectNext(lastError: errnoText(code))
+            case .tlsFailed(let text): return connectNext(lastError: "TLS: \(text)")
             default: return connectNext(lastError: "\(reason)")
             }
         }

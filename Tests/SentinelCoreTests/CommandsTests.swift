@@ -331,6 +331,9 @@ final class CommandsTests: XCTestCase {
         XCTAssertEqual(pairs(rig.command("SENTINEL", "CONFIG", "GET", "*").reply).map { "\($0.0)=\($0.1)" }, [
             "resolve-hostnames=no", "announce-hostnames=no", "announce-ip=", "announce-port=0",
             "sentinel-user=", "sentinel-pass=", "loglevel=notice",
+            // Warden's own, read at start-up (see ServiceSettingsTests).
+            "http-port=0", "http-bind=127.0.0.1", "http-token=", "http-token-reads=no", "http-max-connections=256",
+            "http-idle-timeout=60000", "http-request-timeout=10000", "webhook-queue-limit=1000",
         ])
         XCTAssertEqual(keys(rig.command("sentinel", "config", "get", "announce-*").reply),
                        ["announce-hostnames", "announce-ip", "announce-port"])

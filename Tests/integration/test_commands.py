@@ -155,9 +155,12 @@ def test_config_get_set(pair: Pair) -> None:
         for sentinel in (pair.sut, pair.ref):
             assert re.search(r'^sentinel announce-ip "?127\.0\.0\.1"?$', sentinel.conf_text(), re.M)
         pair.same("SENTINEL", "CONFIG", "GET", "announce-*")
-        # Warden also lists loglevel, as redis-sentinel 7.2 does (7.0 has six parameters).
+        # Warden also lists loglevel, as redis-sentinel 7.2 does (7.0 has six parameters),
+        # then its own http-* and webhook parameters.
         sut, ref = pair.both("SENTINEL", "CONFIG", "GET", "*")
-        assert sut[:len(ref)] == ref and sut[len(ref):] in ([], ["loglevel", "notice"]), (sut, ref)
+        extra = sut[len(ref):]
+        assert sut[:len(ref)] == ref and extra[:2] in ([], ["loglevel", "notice"]), (sut, ref)
+        assert all(key.startswith(("http-", "webhook")) for key in extra[2::2]), extra
         pair.same("SENTINEL", "CONFIG", "SET", "announce-port", "abc",
                   expected=Error("ERR Invalid value 'abc' to SENTINEL CONFIG SET 'announce-port'"))
         pair.same("SENTINEL", "CONFIG", "SET", "nosuch", "1",

@@ -61,9 +61,9 @@ def _openssl(directory: Path, *args: str) -> None:
         raise RuntimeError(f"openssl {' '.join(args)} failed:\n{result.stderr}")
 
 
-def make_certificates(directory: Path, name: str = "ca", rsa: bool = False) -> TLSFiles:
+def make_certificates(directory: Path, name: str = "ca", rsa: bool = False, san: str = "IP:127.0.0.1") -> TLSFiles:
     """A new CA `name` in `directory` with a server and a client certificate (EC P-256 keys,
-    or RSA 2048 with `rsa`)."""
+    or RSA 2048 with `rsa`) for the subject alternative names `san`."""
     directory.mkdir(parents=True, exist_ok=True)
     key_options = (["-newkey", "rsa:2048", "-nodes"] if rsa
                    else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"])
@@ -71,7 +71,7 @@ def make_certificates(directory: Path, name: str = "ca", rsa: bool = False) -> T
              "-days", "3", "-subj", f"/CN=Warden integration test {name}")
     for leaf in ("server", "client"):
         base = f"{name}-{leaf}"
-        (directory / f"{base}.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+        (directory / f"{base}.ext").write_text(f"subjectAltName={san}\n")
         _openssl(directory, "req", *key_options, "-keyout", f"{base}.key", "-out", f"{base}.csr",
                  "-subj", f"/CN={base}")
         _openssl(directory, "x509", "-req", "-in", f"{base}.csr", "-CA", f"{name}.crt", "-CAkey", f"{name}.key",

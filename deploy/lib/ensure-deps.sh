@@ -10,10 +10,13 @@
 #                                    elsewhere those tests skip and nothing is installed)
 #   ensure_curl                      curl (the HTTP server's tests drive it)
 #   ensure_python_test_deps VENV     sets and exports WARDEN_PYTHON to a python3 with redis>=5,
-#                                    pytest, prometheus_client and standardwebhooks (the unit
-#                                    tests of WardenHTTP and WardenWebhooks check their output
-#                                    with them), creating a virtualenv at VENV if the system
-#                                    one lacks them
+#                                    pytest, prometheus_client, standardwebhooks (the unit tests
+#                                    of WardenHTTP and WardenWebhooks check their output with
+#                                    them, the integration tests parse /metrics and verify
+#                                    webhook signatures) and schemathesis (runs docs/openapi.yaml
+#                                    against a live warden), creating a virtualenv at VENV if
+#                                    the system one lacks them
+#   ensure_wrk                       wrk, the HTTP load generator of Tests/benchmarks/http_api.py
 #
 # Installing the Debian packages may start the distribution's own redis-server (6379)
 # and redis-sentinel (26379) services. Nothing here uses those ports, so they are left
@@ -109,11 +112,11 @@ ensure_curl() {
 }
 
 # True if the given python can import redis-py 5 or later (RESP3), pytest,
-# prometheus_client and standardwebhooks.
+# prometheus_client, standardwebhooks and schemathesis.
 _python_has_test_deps() {
     "$1" - <<'EOF' >/dev/null 2>&1
 import sys
-import pytest, redis, prometheus_client, standardwebhooks
+import pytest, redis, prometheus_client, standardwebhooks, schemathesis
 sys.exit(0 if int(redis.__version__.split(".")[0]) >= 5 else 1)
 EOF
 }
@@ -134,7 +137,7 @@ ensure_python_test_deps() {
     fi
     # A virtualenv rather than the system python: Debian 12 refuses `pip install`
     # into it (PEP 668), and the Debian python3-redis is too old for RESP3.
-    say "creating a Python virtualenv with redis, pytest, prometheus_client and standardwebhooks in $venv"
+    say "creating a Python virtualenv with redis, pytest, prometheus_client, standardwebhooks and schemathesis in $venv"
     rm -rf "$venv"
     if ! python3 -m venv "$venv" >/dev/null 2>&1; then
         rm -rf "$venv"
@@ -142,6 +145,10 @@ ensure_python_test_deps() {
         python3 -m venv "$venv" || return
     fi
     "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check \
-        'redis>=5' pytest prometheus_client standardwebhooks || return
+        'redis>=5' pytest prometheus_client standardwebhooks 'schemathesis>=4,<5' || return
     export WARDEN_PYTHON="$venv/bin/python3"
+}
+
+ensure_wrk() {
+    command -v wrk >/dev/null 2>&1 || apt_install wrk
 }

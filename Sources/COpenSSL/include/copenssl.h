@@ -62,6 +62,18 @@ void *ct_context_new(const ct_options *options, char *err, size_t errlen);
 /* Drops one reference; sessions made from it keep their own. */
 void ct_context_free(void *context);
 
+/* A client context for HTTPS (webhooks): no certificate of its own; trusts the system's
+ * CA store (OpenSSL's default locations, which the SSL_CERT_FILE and SSL_CERT_DIR
+ * environment variables override) plus ca_file / ca_dir when given; TLSv1.2 and later;
+ * the server's chain must verify. NULL with err on failure. */
+void *ct_client_context_new(const char *ca_file, const char *ca_dir, char *err, size_t errlen);
+
+/* For a client session before its handshake: the name the server must prove. A DNS name
+ * is sent as SNI and checked against the certificate's names (no partial wildcards); an
+ * IP literal (`is_ip`) is not sent (SNI carries names only) and must be one of the
+ * certificate's IP addresses. Returns 0, or -1 with err. */
+int ct_session_set_peer_name(void *session, const char *host, int is_ip, char *err, size_t errlen);
+
 /* A session on connected socket `fd`: server side (accepting) with the given
  * CT_VERIFY_* policy, or client side (verify_mode ignored: the context verifies the
  * server's chain against its CA). NULL with err on failure. */
