@@ -54,6 +54,11 @@ let package = Package(
         .testTarget(name: "SentinelCoreTests", dependencies: ["SentinelCore", "Configuration", "RESP", "WardenCrypto"]),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "SentinelCore", "WardenACL", "WardenCrypto"]),
         .testTarget(name: "WardenACLTests", dependencies: ["WardenACL"]),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
+        // ClientServer driven through in-memory transports (EmbeddedTransport), no sockets.
+        .testTarget(name: "WardenDaemonTests",
+                    dependencies: ["WardenDaemon", "RESP", "SentinelCore", "Configuration", "EventLoop", "WardenCrypto",
+                                   "WardenHTTP", "WardenWebhooks"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "SentinelCore", "RESP"]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,6 +7,7 @@
 #   Tests/run.sh                       everything
 #   Tests/run.sh unit [ARGS...]        build + swift test (ARGS go to swift test, e.g. --filter RESPTests)
 #   Tests/run.sh integration [ARGS...] integration tests only (ARGS go to pytest, e.g. -k sdown -x)
+#   Tests/run.sh fuzz [SECONDS] [TARGETS...]  the libFuzzer targets only (Tests/fuzz/run.sh; 20 s each)
 #   Tests/run.sh [ARGS...]             everything; ARGS go to pytest (e.g. -k replies)
 #
 # WARDEN_BIN selects the sentinel binary the integration tests run (default: the warden
@@ -21,7 +22,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 mode=all
 case "${1:-}" in
-    unit | integration | all) mode=$1; shift ;;
+    unit | integration | fuzz | all) mode=$1; shift ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 esac
 extra_args=("$@")
@@ -66,6 +67,12 @@ if [ "$needs_build" = yes ]; then
     step "swift toolchain" ensure_swift || { print_summary; exit 1; }
     step "build packages" ensure_build_deps || { print_summary; exit 1; }
 fi
+if [ "$mode" = fuzz ]; then
+    # Builds its own targets in .build-fuzz/; needs neither Redis nor Python.
+    step "fuzz" Tests/fuzz/run.sh "${extra_args[@]}" || true
+    print_summary
+    exit "$failed"
+fi
 step "redis packages" ensure_redis || { print_summary; exit 1; }
 step "openssl" ensure_openssl_cli || { print_summary; exit 1; }
 step "curl" ensure_curl || { print_summary; exit 1; }
@@ -83,6 +90,11 @@ if [ "$mode" != integration ]; then
     unit_args=()
     [ "$mode" = unit ] && unit_args=("${extra_args[@]}")
     step "swift test" swift test "${unit_args[@]}" || true
+fi
+
+if [ "$mode" = all ]; then
+    # Every libFuzzer target for 20 s (about 1 min to build them, then 20 s each).
+    step "fuzz" Tests/fuzz/run.sh 20 || true
 fi
 
 if [ "$mode" != unit ]; then

@@ -716,7 +716,7 @@ public enum ConfigParser {
                 throw Failure("Invalid port number.")
             }
             if let ip = IPAddress.normalizeNumericHost(host) { return Address(ip, port) }
-            guard config.resolveHostnames, ConfigParser.isHostname(host) else {
+            guard config.resolveHostnames, HostName.isValid(host) else {
                 throw Failure("Can't resolve instance hostname.")
             }
             return Address(host, port)
@@ -738,25 +738,6 @@ public enum ConfigParser {
             }
             return value
         }
-    }
-
-    /// A syntactically valid DNS name (RFC 1123 labels; `_` tolerated as
-    /// container networks use it).
-    static func isHostname(_ host: String) -> Bool {
-        let bytes = Array(host.utf8)
-        guard !bytes.isEmpty, bytes.count <= 253 else { return false }
-        for label in bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
-            guard !label.isEmpty, label.count <= 63,
-                  label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-") else { return false }
-            for byte in label {
-                let ok = (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
-                    || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-                guard ok else { return false }
-            }
-        }
-        return true
     }
 
     // MARK: - Lexing

@@ -6,7 +6,9 @@
 /// stack, so a large reply arriving in many reads is parsed only once.
 ///
 /// `$-1` is `.bulkString(nil)` and `*-1` is `.array(nil)`; a length of -1 on any
-/// other type is an error. Lines must end in `\r\n`, and so must bulk payloads.
+/// other type is an error. Lines must end in `\r\n`, and so must bulk payloads;
+/// a simple string or error line holding a `\n` is an error, as is a verbatim
+/// string whose three format bytes are not ASCII.
 public struct RESPReplyParser: Sendable {
     public let limits: RESPLimits
 
@@ -98,7 +100,7 @@ public struct RESPReplyParser: Sendable {
         let end = bytes.count
         while true {
             let start = state.offset
-            guard start < end, let cr = try lineEnd(bytes, at: start, limits: limits) else {
+            guard start < end, let cr = try lineEnd(bytes, at: start, state, limits: limits) else {
                 return try incomplete(bytes, state, limits)
             }
             let type = bytes[start]
@@ -106,8 +108,16 @@ public struct RESPReplyParser: Sendable {
             let value: RESPValue
             switch type {
             case UInt8(ascii: "+"):
+                // RESP lines hold no \n (nor \r, which ends them): none could be
+                // written back, and no server sends one.
+                guard bytes.firstIndex(of: ASCII.lf, from: start + 1, to: cr) == nil else {
+                    throw .protocolError("invalid simple string")
+                }
                 value = .simpleString(bytes.string(from: start + 1, to: cr))
             case UInt8(ascii: "-"):
+                guard bytes.firstIndex(of: ASCII.lf, from: start + 1, to: cr) == nil else {
+                    throw .protocolError("invalid error reply")
+                }
                 value = .error(bytes.string(from: start + 1, to: cr))
             case UInt8(ascii: ":"):
                 guard let number = bytes.strictInt64(from: start + 1, to: cr) else {
@@ -159,7 +169,9 @@ public struct RESPReplyParser: Sendable {
                 case UInt8(ascii: "!"):
                     value = .blobError(bytes.copyBytes(from: next, to: next + count))
                 default:
-                    guard count >= 4, bytes[next + 3] == ASCII.colon else {
+                    // Three ASCII bytes of format (`txt`, `mkd`), a colon, the text.
+                    guard count >= 4, bytes[next + 3] == ASCII.colon,
+                          bytes[next] < 0x80, bytes[next + 1] < 0x80, bytes[next + 2] < 0x80 else {
                         throw .protocolError("invalid verbatim string")
                     }
                     value = .verbatim(format: bytes.string(from: next, to: next + 3),
@@ -238,21 +250,41 @@ public struct RESPReplyParser: Sendable {
         return value
     }
 
-    /// Finds the `\r` of the `\r\n` ending the line at `start`; nil if it has
-    /// not fully arrived.
+    /// Finds the `\r` of the `\r\n` ending the line at `start` (`state.offset`);
+    /// nil if it has not fully arrived.
+    ///
+    /// Before any error about the line, and before the line is read, the cap is
+    /// checked against the bytes up to the one the verdict needs, excluded: a read
+    /// that ended just before that byte would have failed the cap in `incomplete`,
+    /// so the error must not depend on how the stream was split.
     @inline(__always)
     private static func lineEnd(
-        _ bytes: UnsafeBufferPointer<UInt8>, at start: Int, limits: RESPLimits
+        _ bytes: UnsafeBufferPointer<UInt8>, at start: Int, _ state: Progress, limits: RESPLimits
     ) throws(RESPProtocolError) -> Int? {
         let end = bytes.count
         let window = start + min(end - start, limits.maxInlineLength + 1)
         guard let cr = bytes.firstIndex(of: ASCII.cr, from: start, to: window) else {
-            if end - start > limits.maxInlineLength { throw .protocolError("too big reply line") }
+            if end - start > limits.maxInlineLength {
+                try checkCap(state, before: start + limits.maxInlineLength, limits)
+                throw .protocolError("too big reply line")
+            }
             return nil
         }
         guard cr + 1 < end else { return nil }
+        try checkCap(state, before: cr + 1, limits)
         guard bytes[cr + 1] == ASCII.lf else { throw .protocolError("expected '\\n' after '\\r'") }
         return cr
+    }
+
+    /// Throws `.queryBufferLimit` if the current value's bytes before `position`
+    /// already exceed the cap.
+    @inline(__always)
+    private static func checkCap(
+        _ state: Progress, before position: Int, _ limits: RESPLimits
+    ) throws(RESPProtocolError) {
+        if state.valueBytes + (position - state.offset) > limits.maxQueryBuffer {
+            throw .queryBufferLimit
+        }
     }
 
     /// Nil for "need more bytes", unless the incomplete value has already

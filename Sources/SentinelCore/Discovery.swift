@@ -9,7 +9,9 @@ extension Sentinel {
     /// or PUBLISHed to us directly: learn the sender, adopt a newer epoch, and
     /// follow a master address with a newer config epoch.
     func processHello(_ payload: String) {
-        guard let hello = Hello.parse(payload), hello.runID != myID,
+        // With resolve-hostnames off, a hello naming a host is of no use (Redis cannot
+        // create the address either); IP literals come back in canonical form.
+        guard let hello = Hello.parse(payload, acceptHostnames: settings.resolveHostnames), hello.runID != myID,
               let m = master(named: hello.masterName) else { return }
         let epoch = max(hello.currentEpoch, hello.masterConfigEpoch)
         guard epoch <= Epoch.adoptionLimit(current: currentEpoch) else {
@@ -17,9 +19,6 @@ extension Sentinel {
             return
         }
 
-        // With resolve-hostnames off, a hello naming a host is of no use (Redis cannot
-        // create the address either).
-        guard acceptableHost(hello.sentinelAddress.host), acceptableHost(hello.masterAddress.host) else { return }
         requestResolution(hello.sentinelAddress.host)
         requestResolution(hello.masterAddress.host)
         var si = m.sentinels.first { sameAddress($0.address, hello.sentinelAddress) && $0.runID == hello.runID }

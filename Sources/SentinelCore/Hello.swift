@@ -27,25 +27,32 @@ public struct Hello: Equatable, Sendable {
         self.masterConfigEpoch = masterConfigEpoch
     }
 
-    /// Reads a hello payload. Returns nil unless there are exactly eight fields, both
-    /// hosts and the master name are non-empty, both ports are decimal numbers in
-    /// 1...65535, the run id has 40 characters and both epochs are unsigned decimals.
-    public static func parse(_ payload: String) -> Hello? {
+    /// Reads a hello payload. Returns nil unless there are exactly eight fields, the
+    /// master name is non-empty, both ports are decimal numbers in 1...65535, the run
+    /// id has 40 bytes, both epochs are unsigned decimals, and both hosts are IP
+    /// literals or, with `acceptHostnames` (resolve-hostnames), valid host names.
+    ///
+    /// IP literals are taken as redis-sentinel takes them (getaddrinfo with
+    /// AI_NUMERICHOST) and kept in canonical form, so that an address from a hello
+    /// is written to sentinel.conf as text the config parser reads back the same.
+    public static func parse(_ payload: String, acceptHostnames: Bool = true) -> Hello? {
         let fields = payload.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
         guard fields.count == 8,
-              !fields[0].isEmpty, !fields[4].isEmpty, !fields[5].isEmpty,
+              !fields[4].isEmpty,
+              let sentinelHost = host(fields[0], acceptHostnames),
               let sentinelPort = port(fields[1]),
               fields[2].count == 40,
               let currentEpoch = ASCIINumber.uint64(fields[3]),
+              let masterHost = host(fields[5], acceptHostnames),
               let masterPort = port(fields[6]),
               let masterConfigEpoch = ASCIINumber.uint64(fields[7])
         else { return nil }
         return Hello(
-            sentinelAddress: Address(String(Substring(fields[0])), sentinelPort),
+            sentinelAddress: Address(sentinelHost, sentinelPort),
             runID: String(Substring(fields[2])),
             currentEpoch: currentEpoch,
             masterName: String(Substring(fields[4])),
-            masterAddress: Address(String(Substring(fields[5])), masterPort),
+            masterAddress: Address(masterHost, masterPort),
             masterConfigEpoch: masterConfigEpoch)
     }
 
@@ -53,6 +60,12 @@ public struct Hello: Equatable, Sendable {
     public var payload: String {
         "\(sentinelAddress.host),\(sentinelAddress.port),\(runID),\(currentEpoch),"
             + "\(masterName),\(masterAddress.host),\(masterAddress.port),\(masterConfigEpoch)"
+    }
+
+    private static func host(_ text: Substring.UTF8View, _ acceptHostnames: Bool) -> String? {
+        let host = String(Substring(text))
+        if let ip = IPAddress.normalizeNumericHost(host) { return ip }
+        return acceptHostnames && HostName.isValid(host) ? host : nil
     }
 
     private static func port(_ text: Substring.UTF8View) -> Int? {

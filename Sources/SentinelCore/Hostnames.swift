@@ -110,6 +110,28 @@ extension Sentinel {
     /// A host a configuration or an INFO reply may name: an IP literal, or (with
     /// resolve-hostnames) a name.
     func acceptableHost(_ host: String) -> Bool {
-        !Self.isName(host) || (settings.resolveHostnames && Self.isHostname(host))
+        !Self.isName(host) || (settings.resolveHostnames && HostName.isValid(host))
+    }
+}
+
+/// Host names as sentinel.conf, SENTINEL MONITOR and hellos accept them where
+/// resolve-hostnames is on: syntactically valid DNS names (RFC 1123 labels; `_`
+/// tolerated, as container networks use it). Nothing is resolved here.
+public enum HostName {
+    public static func isValid(_ host: String) -> Bool {
+        let bytes = Array(host.utf8)
+        guard !bytes.isEmpty, bytes.count <= 253 else { return false }
+        for label in bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
+            guard !label.isEmpty, label.count <= 63,
+                  label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-") else { return false }
+            for byte in label {
+                let ok = (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                    || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+                guard ok else { return false }
+            }
+        }
+        return true
     }
 }

@@ -27,7 +27,7 @@ extension Sentinel {
         let (name, host) = (args[2], args[3])
         // A name is resolved first, as redis-sentinel does; one that does not
         // resolve is refused below.
-        if settings.resolveHostnames, Self.isName(host), Self.isHostname(host) {
+        if settings.resolveHostnames, Self.isName(host), HostName.isValid(host) {
             let known = resolutions[host.lowercased()]
             if known == nil || elapsed(since: known!.at) >= timing.resolvePeriod { return .resolve([host]) }
         }
@@ -43,7 +43,7 @@ extension Sentinel {
         // A numeric host is kept in the form Redis prints (`127.1` is 127.0.0.1); a
         // name only with resolve-hostnames, and the driver resolves it.
         guard let address = IPAddress.normalizeNumericHost(host)
-                ?? (settings.resolveHostnames && Self.isHostname(host) && ip(of: host) != nil ? host : nil) else {
+                ?? (settings.resolveHostnames && HostName.isValid(host) && ip(of: host) != nil ? host : nil) else {
             return Self.error("ERR Invalid IP address or hostname specified")
         }
         // Redis accepts port 0 (the master is then never reached), so Warden does too.
@@ -56,15 +56,6 @@ extension Sentinel {
         let m = addMaster(c)
         emit(.warning, "+monitor", m, extra: " quorum \(m.quorum)")
         return .ok
-    }
-
-    /// A name DNS could resolve: labels of letters, digits and hyphens.
-    static func isHostname(_ s: String) -> Bool {
-        guard !s.isEmpty, s.utf8.count <= 253 else { return false }
-        return s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-            !label.isEmpty && label.utf8.count <= 63
-                && label.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) || $0 == 0x2d }
-        }
     }
 
     // MARK: - SENTINEL SET
