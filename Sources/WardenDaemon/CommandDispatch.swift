@@ -74,15 +74,6 @@ extension ClientServer {
         return nil
     }
 
-    /// The fast path's own check for SENTINEL GET-MASTER-ADDR-BY-NAME: under its
-    /// own name, authenticated, and allowed by the client's user.
-    func mayAnswerMasterAddressQuickly(_ s: ClientSession) -> Bool {
-        sentinelKeepsItsName && !authRequired(s) && currentUser(s).allowsOutright(Self.getMasterAddrSpec)
-    }
-
-    static let getMasterAddrSpec: CommandSpec = table.command(fullName: "sentinel|get-master-addr-by-name")
-        ?? table.commands[0]
-
     /// `ERR unknown command 'name', with args beginning with: 'a' 'b' ` as Redis
     /// builds it: the name and the arguments cut at 128 characters, newlines blanked.
     static func unknownCommandError(_ raw: RESPArguments) -> String {
