@@ -33,6 +33,8 @@ final class ClientSession {
     let createdAt: Millis
     var lastCommandAt: Millis
     var lastCommand = "NULL"
+    /// The last command name resolved (see `ResolvedName`).
+    var lastResolved: ResolvedName?
     /// Replies are encoded here during a read and written in one go (or in pieces of
     /// `ClientServer.replyBatchBytes` when a pipeline's replies are big).
     var out: [UInt8] = []
