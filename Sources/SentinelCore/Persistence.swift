@@ -28,6 +28,8 @@ struct Persistence {
     /// Failed saves since the last success, and when that was last logged.
     var failures = 0
     var lastFailureLog: Millis = 0
+    /// Whether a failover refused for the failures above was logged.
+    var failoverRefusalLogged = false
     var held: [Held] = []
 
     struct InFlight {
@@ -89,6 +91,7 @@ extension Sentinel {
         if ok {
             persistence.durable = save.covers
             persistence.failures = 0
+            persistence.failoverRefusalLogged = false
             for m in masters {
                 if let v = save.votes[m.name] { (m.durableLeader, m.durableLeaderEpoch) = v }
             }
