@@ -205,6 +205,18 @@ final class TranscriptTests: XCTestCase {
         return []
     }
 
+    /// A wrong expectation is a difference, and a bad directive an error with its line.
+    func testMismatchesAndErrorsAreReported() throws {
+        let text = "redis m 127.0.0.1:6379 role=master\n----\n\nsentinel s1\nsentinel monitor mymaster 127.0.0.1 6379 1\n----\nnot this\n\nfly s1\n----\n"
+        let file = try TranscriptFile(text: text)
+        let outcome = Self.run(file)
+        XCTAssertEqual(outcome.outputs.count, 2)
+        XCTAssertEqual(outcome.outputs[1], ["0ms s1 +monitor master mymaster 127.0.0.1 6379 quorum 1"])
+        XCTAssertNotEqual(outcome.outputs[1], file.blocks[1].expected)
+        XCTAssertEqual(outcome.error?.0, 9)
+        XCTAssertEqual(outcome.error?.1, "`fly s1`: unknown directive `fly`")
+    }
+
     /// The format itself: blocks, rewriting, diffs and RESP text.
     func testFormat() throws {
         let text = "# c\nrun 5\n----\na\nb\n\ncommand s1 X\nbody\n----\n"
