@@ -3,7 +3,7 @@ import RESP
 import SentinelCore
 import WardenACL
 
-/// A request that passed the checks every command goes through.
+/// The command a request names, found under its current name.
 struct AdmittedCommand {
     let command: ClientCommand
     /// The table entry (the subcommand for a container); nil for QUIT, which
@@ -20,17 +20,15 @@ extension ClientServer {
     static let hiddenNames: [String: String] = Dictionary(
         uniqueKeysWithValues: table.hiddenTopLevel.map { (table.commands[$0].name, table.commands[$0].name) })
 
-    func admit(_ s: ClientSession, _ raw: RESPArguments, now: Millis) -> AdmittedCommand? {
-        let named: (command: ClientCommand, spec: CommandSpec)
+    func admit(_ s: ClientSession, _ raw: RESPArguments, now: Millis) -> ClientCommand? {
         if let memo = s.lastResolved, memo.matches(raw) {
-            named = (memo.command, memo.spec)
-        } else {
-            guard let resolved = resolve(s, raw) else { return nil }
-            guard let spec = resolved.spec else { return resolved }
-            named = (resolved.command, spec)
-            s.lastResolved = ResolvedName(raw, command: resolved.command, spec: spec)
+            return check(s, raw, memo.command, memo.spec, now: now)
         }
-        return check(s, raw, named.command, named.spec, now: now)
+        guard let resolved = resolve(s, raw) else { return nil }
+        guard let spec = resolved.spec else { return resolved.command }
+        let memo = ResolvedName(raw, command: resolved.command, spec: spec)
+        s.lastResolved = memo
+        return check(s, raw, memo.command, memo.spec, now: now)
     }
 
     /// Which command the client named: under its current name (rename-command), and
@@ -66,7 +64,7 @@ extension ClientServer {
 
     /// Arity, authentication and the user's permissions, for a resolved command.
     private func check(_ s: ClientSession, _ raw: RESPArguments, _ command: ClientCommand, _ spec: CommandSpec,
-                       now: Millis) -> AdmittedCommand? {
+                       now: Millis) -> ClientCommand? {
         s.lastCommand = spec.fullName
         if (spec.arity > 0 && raw.count != spec.arity) || raw.count < -spec.arity {
             s.reply(.error("ERR wrong number of arguments for '\(spec.fullName)' command"))
@@ -78,11 +76,11 @@ extension ClientServer {
         }
         let user = currentUser(s)
         if spec.channels == .none || spec.channels == .unsubscribe, user.allowsOutright(spec) {
-            return AdmittedCommand(command: command, spec: spec)
+            return command
         }
         switch user.check(spec, raw.arrays, table: Self.table) {
         case .allowed:
-            return AdmittedCommand(command: command, spec: spec)
+            return command
         case .deniedCommand:
             aclLog.add(reason: .command, object: spec.fullName, username: s.userName,
                        clientInfo: clientLine(s), now: now)
@@ -136,7 +134,7 @@ extension String {
 /// The last command name a session resolved, so that a client sending the same
 /// command again (a pipeline, a health check) skips the lookups. Only the name is
 /// remembered: arity, authentication and ACL are checked every time.
-struct ResolvedName {
+final class ResolvedName {
     let name: [UInt8]
     let subcommand: [UInt8]?
     let command: ClientCommand
