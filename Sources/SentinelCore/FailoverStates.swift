@@ -119,7 +119,18 @@ extension Sentinel {
     }
 
     func failoverSelectReplica(_ m: Master) {
-        guard let r = selectReplica(m) else {
+        let r: Replica
+        switch m.switchover.map({ switchoverChoice(m, $0) }) ?? chooseReplica(m) {
+        case .chosen(let chosen):
+            r = chosen
+        case .lagging(let lagging) where m.allowLaggingPromotion:
+            // SENTINEL FAILOVER <name> FORCE: the lag guard is overruled, and says so.
+            emit(.warning, "+selected-lagging-slave", lagging)
+            r = lagging
+        case .lagging:
+            waitForLaggingReplicas(m)
+            return
+        case .none:
             if awaitingFreshInfo(m) && elapsed(since: m.failoverStateChangeTime) < timing.replicaInfoPeriod { return }
             emit(.warning, "-failover-abort-no-good-slave", m)
             abortFailover(m)
@@ -135,6 +146,8 @@ extension Sentinel {
 
     func failoverSendReplicaOfNoOne(_ m: Master) {
         guard let r = m.promotedReplica else { return }
+        // A coordinated switchover asks the master instead (Switchover.swift).
+        if m.switchover != nil { return sendSwitchoverRequest(m, r) }
         if r.linkDisconnected || !r.commandLink.connected {
             if elapsed(since: m.failoverStateChangeTime) > failoverTimeout(m) {
                 emit(.warning, "-failover-abort-slave-timeout", m)
@@ -152,6 +165,7 @@ extension Sentinel {
     }
 
     func failoverWaitPromotion(_ m: Master) {
+        if let s = m.switchover { return followSwitchover(m, s) }
         if elapsed(since: m.failoverStateChangeTime) > failoverTimeout(m) {
             emit(.warning, "-failover-abort-slave-timeout", m)
             abortFailover(m)
@@ -169,6 +183,7 @@ extension Sentinel {
         m.failoverStateChangeTime = now
         changed()
         emit(.warning, "+promoted-slave", r)
+        switchoverPromoted(m, r)
         if simulateFailure.contains(.crashAfterPromotion) { simulatedCrash() }
         emit(.warning, "+failover-state-reconf-slaves", m)
         callClientReconfigScript(m, role: "leader", state: "start", from: m.address, to: r.address)
@@ -178,6 +193,7 @@ extension Sentinel {
 
     func abortFailover(_ m: Master) {
         m.flags.remove([.failoverInProgress, .forceFailover])
+        clearFailoverExtras(m)
         m.failoverState = .none
         m.failoverStateChangeTime = now
         if let p = m.promotedReplica {
