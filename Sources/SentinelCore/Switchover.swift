@@ -71,10 +71,10 @@ extension Sentinel {
         case 1 where options[0] == "coordinated":
             return coordinatedFailoverCommand(m, target: nil)
         case 4 where options[0] == "coordinated" && options[1] == "to":
-            guard let port = Self.parseInteger(args[5]), (1...65535).contains(port) else {
+            guard let port = Self.parseInteger(args[6]), (1...65535).contains(port) else {
                 return Self.error("ERR Invalid port number.")
             }
-            guard let host = IPAddress.normalizeNumericHost(args[4]) ?? (ip(of: args[4]) != nil ? args[4] : nil) else {
+            guard let host = IPAddress.normalizeNumericHost(args[5]) ?? (ip(of: args[5]) != nil ? args[5] : nil) else {
                 return Self.error("ERR Invalid IP address or hostname specified")
             }
             return coordinatedFailoverCommand(m, target: Address(host, Int(port)))

@@ -24,7 +24,7 @@ extension ClientServer {
     /// [TO ip port], FORCE; checked by the core), while COMMAND keeps showing
     /// redis-sentinel's arity 3 for it.
     static func arityAccepts(_ spec: CommandSpec, _ count: Int) -> Bool {
-        if spec.fullName == "sentinel|failover" { return (3...6).contains(count) }
+        if spec.fullName == "sentinel|failover" { return (3...7).contains(count) }
         return !((spec.arity > 0 && count != spec.arity) || count < -spec.arity)
     }
 
