@@ -187,7 +187,7 @@ extension Sentinel {
         if value.isError {
             // Had MULTI itself been refused, FAILOVER would have run on its own:
             // FAILOVER ABORT makes sure nothing is left running (an error if none is).
-            abortSwitchover(m, "-failover-abort-switchover-refused", reason: value.string ?? "EXEC failed",
+            abortSwitchover(m, "-failover-abort-switchover-refused", reason: value.errorText ?? "EXEC failed",
                             sendAbort: true)
             return
         }
@@ -197,7 +197,7 @@ extension Sentinel {
             return
         }
         if first.isError {
-            abortSwitchover(m, "-failover-abort-switchover-refused", reason: first.string ?? "FAILOVER failed",
+            abortSwitchover(m, "-failover-abort-switchover-refused", reason: first.errorText ?? "FAILOVER failed",
                             sendAbort: false)
             return
         }
