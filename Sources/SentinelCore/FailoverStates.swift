@@ -9,6 +9,11 @@
 /// run-id order (`candidacyRank`), a proven split vote is retried after a
 /// short random back-off instead of waiting 2 × failover-timeout, and promotion
 /// confirmed by an INFO sent right behind SLAVEOF NO ONE.
+///
+/// Two Warden additions ride on the same states: a coordinated switchover
+/// (Switchover.swift) asks the master for FAILOVER TO in send_slaveof_noone and
+/// follows it in wait_promotion; the lag guard (max-promotion-lag) may hold a
+/// failover in select_slave until a replica is close enough, or failover-timeout.
 extension Sentinel {
     func startFailoverIfNeeded(_ m: Master) -> Bool {
         guard m.flags.contains(.oDown), !m.flags.contains(.failoverInProgress) else { return false }
