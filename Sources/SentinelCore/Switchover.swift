@@ -74,9 +74,9 @@ extension Sentinel {
             guard let port = Self.parseInteger(args[6]), (1...65535).contains(port) else {
                 return Self.error("ERR Invalid port number.")
             }
-            guard let host = IPAddress.normalizeNumericHost(args[5]) ?? (ip(of: args[5]) != nil ? args[5] : nil) else {
-                return Self.error("ERR Invalid IP address or hostname specified")
-            }
+            // An IP literal in the form Redis prints (`127.1` is 127.0.0.1); anything else
+            // can only match a replica known by that name (resolve-hostnames).
+            let host = IPAddress.normalizeNumericHost(args[5]) ?? args[5]
             return coordinatedFailoverCommand(m, target: Address(host, Int(port)))
         default:
             return Self.error("ERR syntax error. Usage: SENTINEL FAILOVER <master-name> [COORDINATED [TO <ip> <port>] | FORCE]")
@@ -116,10 +116,10 @@ extension Sentinel {
         }
         if let target {
             guard let r = lookupReplica(m, target) else {
-                return Self.error("ERR No such replica \(Self.instanceName(target)) of master '\(Self.clip(m.name))'")
+                return Self.error("ERR No such replica \(Self.clip(Self.instanceName(target))) of master '\(Self.clip(m.name))'")
             }
             guard canTakeOver(r) else {
-                return .error("NOGOODSLAVE Replica \(Self.instanceName(target)) cannot be promoted (down, disconnected or priority 0)")
+                return .error("NOGOODSLAVE Replica \(r.name) cannot be promoted (down, disconnected or priority 0)")
             }
         } else if case .none = chooseReplica(m) {
             return .error("NOGOODSLAVE No suitable replica to promote")

@@ -51,7 +51,7 @@ extension HTTPAPI {
         }
         guard let to = object["to"] else { return .success(nil) }
         guard let target = to.objectValue, Set(target.keys) == ["ip", "port"], target.count == 2,
-              let ip = target["ip"]?.stringValue, !ip.isEmpty, ip.utf8.count <= 255,
+              let ip = target["ip"]?.stringValue, !ip.isEmpty, ip.unicodeScalars.count <= 255,
               let port = target["port"]?.intValue, (1...65535).contains(port) else {
             return .failure(BadBody(message: "'to' must be {\"ip\": <address>, \"port\": <1-65535>}"))
         }

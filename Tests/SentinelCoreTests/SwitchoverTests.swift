@@ -219,7 +219,8 @@ final class SwitchoverTests: XCTestCase {
         }
         XCTAssertEqual(coordinated(rig, "TO", "127.0.0.1", "99999"), .error("ERR Invalid port number."))
         XCTAssertEqual(coordinated(rig, "TO", "127.0.0.1", "x"), .error("ERR Invalid port number."))
-        XCTAssertEqual(coordinated(rig, "TO", "not an ip", "6380"), .error("ERR Invalid IP address or hostname specified"))
+        XCTAssertEqual(coordinated(rig, "TO", "not an ip", "6380"), .error("ERR No such replica not an ip:6380 of master 'mymaster'"))
+        XCTAssertEqual(coordinated(rig, "TO", "a\r\nb", "6380"), .error("ERR No such replica a  b:6380 of master 'mymaster'"))
         XCTAssertEqual(rig.command(["SENTINEL", "FAILOVER", "nosuch", "COORDINATED"]).reply,
                        .error("ERR No such master with that name"))
         XCTAssertEqual(coordinated(rig), .ok)

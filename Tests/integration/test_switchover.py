@@ -100,13 +100,15 @@ def test_coordinated_switchover_to_a_chosen_replica_over_http(resources: Resourc
     assert s.api(path, method="POST").status == 401
     assert s.api("/v1/masters/nosuch/switchover", method="POST", token=TOKEN).status == 404
     for body in (b"[1]", b"{\"to\": 5}", b"{\"to\": {\"ip\": \"127.0.0.1\"}}", b"{\"other\": 1}",
-                 b"{\"to\": {\"ip\": \"127.0.0.1\", \"port\": 70000}}", b"not json",
-                 b"{\"to\": {\"ip\": \"not an ip\", \"port\": 6379}}"):
+                 b"{\"to\": {\"ip\": \"127.0.0.1\", \"port\": 70000}}", b"not json"):
         bad = s.api(path, method="POST", token=TOKEN, body=body, headers=json_headers)
         assert bad.status == 400, (body, bad.status, bad.json)
     unknown = s.api(path, method="POST", token=TOKEN, headers=json_headers,
                     body=json.dumps({"to": {"ip": HOST, "port": old.port}}).encode())
     assert unknown.status == 409 and "No such replica" in unknown.json["error"]["message"], unknown.json
+    named = s.api(path, method="POST", token=TOKEN, headers=json_headers,
+                  body=json.dumps({"to": {"ip": "not an ip", "port": 6379}}).encode())
+    assert named.status == 409 and "No such replica" in named.json["error"]["message"], named.json
     assert not events.events("+try-failover")
 
     # Both replicas are equally good: ask for the second one by name.
