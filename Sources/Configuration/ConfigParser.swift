@@ -545,6 +545,8 @@ public enum ConfigParser {
             "auth-user": ["<master-name>", "<username>"],
             "master-reboot-down-after-period": ["<master-name>", "<milliseconds>"],
             "primary-reboot-down-after-period": ["<master-name>", "<milliseconds>"],
+            "switchover-timeout": ["<master-name>", "<milliseconds>"],
+            "max-promotion-lag": ["<master-name>", "<bytes>"],
             "config-epoch": ["<master-name>", "<epoch>"],
             "leader-epoch": ["<master-name>", "<epoch>"],
             "known-replica": ["<master-name>", "<ip>", "<port>"],
@@ -677,6 +679,17 @@ public enum ConfigParser {
                 guard master.masterRebootDownAfterPeriod >= 0 else {
                     throw Failure("negative time parameter.")
                 }
+            case "switchover-timeout":
+                master.switchoverTimeout = try milliseconds(value, of: sub)
+                guard master.switchoverTimeout > 0 else {
+                    throw Failure("negative or zero time parameter.")
+                }
+            case "max-promotion-lag":
+                guard let bytes = Int64(value) else {
+                    throw Failure("Invalid \(sub) '\(value)': a number of bytes is expected.")
+                }
+                guard bytes >= 0 else { throw Failure("negative byte count.") }
+                master.maxPromotionLag = bytes
             case "config-epoch":
                 master.configEpoch = try epochValue(value, of: sub)
                 // As in Redis: a master's config epoch never exceeds the current epoch.

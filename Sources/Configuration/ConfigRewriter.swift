@@ -22,7 +22,8 @@ import SentinelCore
 /// then per master: monitor, down-after-milliseconds,
 /// failover-timeout and parallel-syncs (only when not default), notification-script,
 /// client-reconfig-script, auth-pass, auth-user, master-reboot-down-after-period
-/// (when not 0), config-epoch, leader-epoch, known-replica, known-sentinel,
+/// (when not 0), Warden's switchover-timeout and max-promotion-lag (when not at
+/// their defaults), config-epoch, leader-epoch, known-replica, known-sentinel,
 /// rename-command; then current-epoch, announce-ip, announce-port, sentinel-user,
 /// sentinel-pass. Unlike Redis, arguments that need it are quoted, so that every
 /// value parses back: `ConfigParser.parse(rewrite(x, c)) == c` and the rewrite is
@@ -181,6 +182,10 @@ public enum ConfigRewriter {
             if m.masterRebootDownAfterPeriod != 0 {
                 emit("master-reboot-down-after-period", [name, String(m.masterRebootDownAfterPeriod)])
             }
+            if m.switchoverTimeout != defaults.switchoverTimeout {
+                emit("switchover-timeout", [name, String(m.switchoverTimeout)])
+            }
+            if m.maxPromotionLag != 0 { emit("max-promotion-lag", [name, String(m.maxPromotionLag)]) }
             emit("config-epoch", [name, String(m.configEpoch)])
             emit("leader-epoch", [name, String(m.leaderEpoch)])
             for replica in m.knownReplicas {
@@ -250,7 +255,7 @@ public enum ConfigRewriter {
         "myid", "deny-scripts-reconfig", "resolve-hostnames", "announce-hostnames", "monitor",
         "down-after-milliseconds", "failover-timeout", "parallel-syncs", "notification-script",
         "client-reconfig-script", "auth-pass", "auth-user", "master-reboot-down-after-period",
-        "config-epoch", "leader-epoch", "known-replica", "known-sentinel", "rename-command",
+        "switchover-timeout", "max-promotion-lag", "config-epoch", "leader-epoch", "known-replica", "known-sentinel", "rename-command",
         "current-epoch", "announce-ip", "announce-port", "sentinel-user", "sentinel-pass",
     ].map { "sentinel \($0)" }
 

@@ -15,7 +15,8 @@ extension Sentinel {
                 s.flags.remove(.masterDown)
                 s.leader = nil
             }
-            guard m.flags.contains(.sDown), s.commandLink.connected else { continue }
+            // A coordinated switchover asks for votes with the master up (Switchover.swift).
+            guard m.flags.contains(.sDown) || m.switchover != nil, s.commandLink.connected else { continue }
             if !forced && sinceReply < timing.askPeriod { continue }
             // One question in flight per peer is enough.
             let inFlight = s.commandLink.pending.contains {

@@ -79,7 +79,7 @@ extension Sentinel {
     /// Each subcommand's arity as Redis's command table declares it: positive is
     /// exact, negative is a minimum (both counting SENTINEL and the subcommand).
     private static let subcommandArity: [String: Int] = [
-        "ckquorum": 3, "config": -3, "debug": -2, "failover": 3, "flushconfig": 2,
+        "ckquorum": 3, "config": -3, "debug": -2, "failover": -3, "flushconfig": 2,
         "get-master-addr-by-name": 3, "help": 2, "info-cache": -3, "is-master-down-by-addr": 6,
         "master": 3, "masters": 2, "monitor": 6, "myid": 2, "pending-scripts": 2, "remove": 3,
         "replicas": 3, "reset": 3, "sentinels": 3, "set": -5, "simulate-failure": -3, "slaves": 3,
@@ -132,7 +132,7 @@ extension Sentinel {
         case "info-cache": return infoCacheReply(Array(args[2...]))
         case "pending-scripts": return pendingScriptsReply()
         case "debug": return args.count == 2 ? debugReply() : debugSet(args)
-        case "failover": return withMaster(args[2], forcedFailoverCommand)
+        case "failover": return withMaster(args[2]) { failoverCommand($0, args) }
         case "simulate-failure": return simulateFailureCommand(Array(args[2...]))
         default:
             // Every name in the arity table is handled here or in dispatchSentinelCommand.
@@ -204,9 +204,9 @@ extension Sentinel {
         "    Or update current configurable parameters values (one or more).",
         "GET-MASTER-ADDR-BY-NAME <master-name>",
         "    Return the ip and port number of the master with that name.",
-        "FAILOVER <master-name>",
+        "FAILOVER <master-name> [COORDINATED [TO <ip> <port>] | FORCE]",
         "    Manually failover a master node without asking for agreement from other",
-        "    Sentinels",
+        "    Sentinels (COORDINATED: elected, the master hands over losing no writes).",
         "FLUSHCONFIG",
         "    Force Sentinel to rewrite its configuration on disk, including the current",
         "    Sentinel state.",
@@ -306,22 +306,6 @@ extension Sentinel {
                 return Self.error("ERR Unknown failure simulation specified")
             }
         }
-        return .ok
-    }
-
-    func forcedFailoverCommand(_ m: Master) -> RESPValue {
-        if m.flags.contains(.failoverInProgress) {
-            return .error("INPROG Failover already in progress")
-        }
-        if selectReplica(m) == nil {
-            return .error("NOGOODSLAVE No suitable replica to promote")
-        }
-        log(.warning, "Executing user requested FAILOVER of '\(m.name)'")
-        guard startFailover(m) else { return Self.error("ERR The current epoch cannot be incremented") }
-        m.flags.insert(.forceFailover)
-        // No election to wait for: go as far as the state machine can right now
-        // (outside TILT, where it would not act at all).
-        if mayAct { failoverStateMachine(m) }
         return .ok
     }
 

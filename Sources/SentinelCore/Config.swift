@@ -30,6 +30,12 @@ public struct MasterConfig: Equatable, Sendable {
     public var authUser: String? = nil
     /// 0 disables the reboot-is-down rule.
     public var masterRebootDownAfterPeriod: Millis = 0
+    /// Warden: `switchover-timeout`, how long a coordinated switchover (SENTINEL FAILOVER
+    /// <name> COORDINATED) may take before it is aborted (see Switchover.swift).
+    public var switchoverTimeout: Millis = MasterConfig.defaultSwitchoverTimeout
+    /// Warden: `max-promotion-lag`, the most bytes of replication a replica may be behind
+    /// and still be promoted while one closer exists; 0 turns the guard off.
+    public var maxPromotionLag: Int64 = 0
     /// rename-command: lower-cased original name → name to send, in file order.
     public var renamedCommands: [(original: String, renamed: String)] = []
     public var configEpoch: UInt64 = 0
@@ -44,6 +50,8 @@ public struct MasterConfig: Equatable, Sendable {
         self.quorum = quorum
     }
 
+    public static let defaultSwitchoverTimeout: Millis = 5_000
+
     public static func == (a: MasterConfig, b: MasterConfig) -> Bool {
         a.name == b.name && a.address == b.address && a.quorum == b.quorum
             && a.downAfter == b.downAfter && a.failoverTimeout == b.failoverTimeout
@@ -51,6 +59,7 @@ public struct MasterConfig: Equatable, Sendable {
             && a.clientReconfigScript == b.clientReconfigScript && a.authPass == b.authPass
             && a.authUser == b.authUser
             && a.masterRebootDownAfterPeriod == b.masterRebootDownAfterPeriod
+            && a.switchoverTimeout == b.switchoverTimeout && a.maxPromotionLag == b.maxPromotionLag
             && a.renamedCommands.elementsEqual(b.renamedCommands, by: { $0 == $1 })
             && a.configEpoch == b.configEpoch && a.leaderEpoch == b.leaderEpoch
             && a.knownReplicas == b.knownReplicas && a.knownSentinels == b.knownSentinels

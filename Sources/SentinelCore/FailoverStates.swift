@@ -9,6 +9,11 @@
 /// run-id order (`candidacyRank`), a proven split vote is retried after a
 /// short random back-off instead of waiting 2 × failover-timeout, and promotion
 /// confirmed by an INFO sent right behind SLAVEOF NO ONE.
+///
+/// Two Warden additions ride on the same states: a coordinated switchover
+/// (Switchover.swift) asks the master for FAILOVER TO in send_slaveof_noone and
+/// follows it in wait_promotion; the lag guard (max-promotion-lag) may hold a
+/// failover in select_slave until a replica is close enough, or failover-timeout.
 extension Sentinel {
     func startFailoverIfNeeded(_ m: Master) -> Bool {
         guard m.flags.contains(.oDown), !m.flags.contains(.failoverInProgress) else { return false }
@@ -138,7 +143,18 @@ extension Sentinel {
     }
 
     func failoverSelectReplica(_ m: Master) {
-        guard let r = selectReplica(m) else {
+        let r: Replica
+        switch m.switchover.map({ switchoverChoice(m, $0) }) ?? chooseReplica(m) {
+        case .chosen(let chosen):
+            r = chosen
+        case .lagging(let lagging) where m.allowLaggingPromotion:
+            // SENTINEL FAILOVER <name> FORCE: the lag guard is overruled, and says so.
+            emit(.warning, "+selected-lagging-slave", lagging)
+            r = lagging
+        case .lagging:
+            waitForLaggingReplicas(m)
+            return
+        case .none:
             if awaitingFreshInfo(m) && elapsed(since: m.failoverStateChangeTime) < timing.replicaInfoPeriod { return }
             emit(.warning, "-failover-abort-no-good-slave", m)
             abortFailover(m)
@@ -154,6 +170,8 @@ extension Sentinel {
 
     func failoverSendReplicaOfNoOne(_ m: Master) {
         guard let r = m.promotedReplica else { return }
+        // A coordinated switchover asks the master instead (Switchover.swift).
+        if m.switchover != nil { return sendSwitchoverRequest(m, r) }
         if r.linkDisconnected || !r.commandLink.connected {
             if elapsed(since: m.failoverStateChangeTime) > failoverTimeout(m) {
                 emit(.warning, "-failover-abort-slave-timeout", m)
@@ -171,6 +189,7 @@ extension Sentinel {
     }
 
     func failoverWaitPromotion(_ m: Master) {
+        if let s = m.switchover { return followSwitchover(m, s) }
         if elapsed(since: m.failoverStateChangeTime) > failoverTimeout(m) {
             emit(.warning, "-failover-abort-slave-timeout", m)
             abortFailover(m)
@@ -188,6 +207,7 @@ extension Sentinel {
         m.failoverStateChangeTime = now
         changed()
         emit(.warning, "+promoted-slave", r)
+        switchoverPromoted(m, r)
         if simulateFailure.contains(.crashAfterPromotion) { simulatedCrash() }
         emit(.warning, "+failover-state-reconf-slaves", m)
         callClientReconfigScript(m, role: "leader", state: "start", from: m.address, to: r.address)
@@ -197,6 +217,7 @@ extension Sentinel {
 
     func abortFailover(_ m: Master) {
         m.flags.remove([.failoverInProgress, .forceFailover])
+        clearFailoverExtras(m)
         m.failoverState = .none
         m.failoverStateChangeTime = now
         if let p = m.promotedReplica {

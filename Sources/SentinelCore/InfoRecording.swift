@@ -6,6 +6,7 @@ extension Sentinel {
     func refreshInfo(_ node: DataNode, _ text: String) {
         let info = InfoReport.parse(text)
         record(info, text: text, of: node)
+        if let m = node as? Master { masterInfoRecorded(m, info) }
         // Nothing acts while in TILT.
         guard mayAct, let r = node as? Replica else { return }
         actOnInfo(of: r, role: info.role)

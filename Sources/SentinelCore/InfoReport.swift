@@ -51,6 +51,9 @@ public struct InfoReport: Equatable, Sendable {
     public var replicaAnnounced: Bool? = nil
     /// `master_repl_offset`.
     public var masterReplOffset: Int64? = nil
+    /// `master_failover_state` (Redis 6.2+): `no-failover`, `waiting-for-sync`,
+    /// `failover-in-progress`.
+    public var masterFailoverState: String? = nil
     /// `redis_version`.
     public var redisVersion: String? = nil
     /// `loading`: non-zero is true.
@@ -142,6 +145,10 @@ public struct InfoReport: Equatable, Sendable {
                     && value[value.startIndex + 1] | 0x20 == UInt8(ascii: "p")
             } else if key.equals("master_repl_offset") {
                 masterReplOffset = ASCIINumber.int64(value)
+            }
+        case 21:
+            if key.equals("master_failover_state") {
+                masterFailoverState = String(decoding: value.prefix(32), as: UTF8.self)
             }
         case 30:
             if key.equals("master_link_down_since_seconds") {

@@ -78,6 +78,8 @@ enum PendingReply: Equatable {
     case isMasterDown(master: String, voteEpoch: UInt64?)
     /// SLAVEOF NO ONE / SLAVEOF host port inside a transaction: only EXEC's reply matters.
     case exec
+    /// Warden: EXEC of the MULTI / FAILOVER TO transaction of a coordinated switchover.
+    case switchoverExec(master: String)
     /// SUBSCRIBE on the Pub/Sub link: refused (NOAUTH, NOPERM), the link is useless.
     case subscribe
 }
@@ -269,6 +271,14 @@ public final class Master: DataNode {
     /// The `failoverNotBefore` whose "next failover delay" was last logged.
     var failoverDelayLogged: Millis = 0
     weak var promotedReplica: Replica?
+    /// Warden: the coordinated switchover this failover is (nil: an ordinary one).
+    var switchover: Switchover?
+    /// Warden: `master_repl_offset` of its last INFO as a master (the lag guard's yardstick).
+    var lastMasterReplOffset: Int64?
+    /// Warden: `+failover-wait-lagging-slaves` went out for the current attempt.
+    var lagWaitAnnounced = false
+    /// Warden: SENTINEL FAILOVER <name> FORCE: a lagging replica may be promoted.
+    var allowLaggingPromotion = false
 
     // Our vote for this master's failovers.
     var leader: String?

@@ -80,6 +80,10 @@ extension Sentinel {
         m.failoverStartTime = 0
         m.failoverNotBefore = 0
         m.promotedReplica = nil
+        m.switchover = nil
+        m.lastMasterReplOffset = nil
+        m.lagWaitAnnounced = false
+        m.allowLaggingPromotion = false
         m.runID = nil
         m.activePingTime = now
         m.lastPingTime = 0

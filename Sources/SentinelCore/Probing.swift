@@ -140,6 +140,8 @@ extension Sentinel {
             if let peer = user(of: link, master: name) as? Peer {
                 isMasterDownReply(from: peer, masterName: name, voteEpoch: voteEpoch, value)
             }
+        case .switchoverExec(let name):
+            if let m = user(of: link, master: name) as? Master { switchoverExecReply(m, value) }
         }
     }
 

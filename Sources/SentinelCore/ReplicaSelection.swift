@@ -2,13 +2,57 @@
 /// unpromotable (priority 0), with INFO older than 5 s (master SDOWN) or 30 s, or
 /// that lost its master too long ago; of the rest, the lowest priority, then the
 /// largest replication offset, then the smallest run id.
+///
+/// Warden's lag guard (`max-promotion-lag`, off by default): a candidate more than
+/// that many bytes behind is passed over while one within it exists. The yardstick
+/// is the larger of the master's last reported `master_repl_offset` and the
+/// largest `slave_repl_offset` among the candidates (data a candidate has was
+/// written, whatever the master's last INFO said).
 extension Sentinel {
+
+    /// The outcome of choosing: the best replica within the lag guard, or the
+    /// best one there is when every candidate lags beyond it, or none at all.
+    enum ReplicaChoice {
+        case chosen(Replica)
+        case lagging(Replica)
+        case none
+    }
+
+    /// The best replica to promote, with the lag guard applied.
+    func chooseReplica(_ m: Master) -> ReplicaChoice {
+        let candidates = promotionCandidates(m)
+        guard let best = candidates.min(by: Self.betterForPromotion) else { return .none }
+        let limit = m.settings.maxPromotionLag
+        guard limit > 0 else { return .chosen(best) }
+        let yardstick = promotionYardstick(m, candidates)
+        let caughtUp = candidates.filter { Self.promotionLag($0, yardstick) <= limit }
+        if let r = caughtUp.min(by: Self.betterForPromotion) { return .chosen(r) }
+        return .lagging(best)
+    }
+
+    /// The offset replicas are measured against (see the type's documentation).
+    func promotionYardstick(_ m: Master, _ candidates: [Replica]) -> Int64 {
+        let replicas = candidates.map(\.replicaReplOffset).max() ?? 0
+        return max(m.lastMasterReplOffset ?? replicas, replicas)
+    }
+
+    /// How many bytes `r` is behind `yardstick`; never negative, never overflowing
+    /// (offsets come from INFO and may be anything).
+    static func promotionLag(_ r: Replica, _ yardstick: Int64) -> Int64 {
+        max(0, yardstick -| r.replicaReplOffset)
+    }
 
     /// The best replica to promote, or nil. Skips replicas that are down,
     /// disconnected, silent, stale, unpromotable (priority 0) or that lost their
-    /// master too long ago; then prefers lower priority, larger replication
-    /// offset, and the smaller run id.
+    /// master too long ago, and those beyond the lag guard; then prefers lower
+    /// priority, larger replication offset, and the smaller run id.
     public func selectReplica(_ m: Master) -> Replica? {
+        if case .chosen(let r) = chooseReplica(m) { return r }
+        return nil
+    }
+
+    /// The replicas that may be promoted at all (before the lag guard).
+    func promotionCandidates(_ m: Master) -> [Replica] {
         var maxMasterDownTime: Millis = 0
         if m.flags.contains(.sDown) { maxMasterDownTime += elapsed(since: m.sDownSince) }
         maxMasterDownTime = maxMasterDownTime +| m.downAfter *| 10
@@ -24,7 +68,7 @@ extension Sentinel {
             if r.masterLinkDownTime > maxMasterDownTime { return false }
             return true
         }
-        return candidates.min(by: Self.betterForPromotion)
+        return candidates
     }
 
     func infoIsStale(_ r: Replica, of m: Master) -> Bool {

@@ -72,6 +72,8 @@ extension Sentinel {
         case quorum(Int)
         case renameCommand(from: String, to: String)
         case rebootDownAfter(Millis)
+        case switchoverTimeout(Millis)
+        case maxPromotionLag(Int64)
     }
 
     func setCommand(_ m: Master, _ args: [String], raw: [[UInt8]],
@@ -116,6 +118,12 @@ extension Sentinel {
                  "primary-reboot-down-after-period" where more > 0:  // Valkey 8's name
                 guard let n = number(atLeast: 0) else { return invalid(args[j + 1]) }
                 change = .rebootDownAfter(n)
+            case "switchover-timeout" where more > 0:  // Warden
+                guard let n = number(atLeast: 1) else { return invalid(args[j + 1]) }
+                change = .switchoverTimeout(n)
+            case "max-promotion-lag" where more > 0:  // Warden
+                guard let n = number(atLeast: 0) else { return invalid(args[j + 1]) }
+                change = .maxPromotionLag(n)
             case "notification-script" where more > 0, "client-reconfig-script" where more > 0:
                 let path = args[j + 1]
                 if settings.denyScriptsReconfig {
@@ -186,6 +194,10 @@ extension Sentinel {
             }
         case .rebootDownAfter(let ms):
             m.settings.masterRebootDownAfterPeriod = ms
+        case .switchoverTimeout(let ms):
+            m.settings.switchoverTimeout = ms
+        case .maxPromotionLag(let bytes):
+            m.settings.maxPromotionLag = bytes
         }
     }
 

@@ -69,6 +69,12 @@ extension Sentinel {
             f.append(("parallel-syncs", String(m.settings.parallelSyncs)))
             if let script = m.settings.notificationScript { f.append(("notification-script", script)) }
             if let script = m.settings.clientReconfigScript { f.append(("client-reconfig-script", script)) }
+            // Warden's settings, shown (like the scripts) only when set, so that the
+            // default reply has redis-sentinel's fields.
+            if m.settings.switchoverTimeout != MasterConfig.defaultSwitchoverTimeout {
+                f.append(("switchover-timeout", String(m.settings.switchoverTimeout)))
+            }
+            if m.settings.maxPromotionLag != 0 { f.append(("max-promotion-lag", String(m.settings.maxPromotionLag))) }
         }
         if let r = ri as? Replica {
             f.append(("master-link-down-time", String(r.masterLinkDownTime)))

@@ -20,6 +20,14 @@ extension ClientServer {
     static let hiddenNames: [String: String] = Dictionary(
         uniqueKeysWithValues: table.hiddenTopLevel.map { (table.commands[$0].name, table.commands[$0].name) })
 
+    /// Redis's arity check; SENTINEL FAILOVER also takes Warden's options (COORDINATED
+    /// [TO ip port], FORCE; checked by the core), while COMMAND keeps showing
+    /// redis-sentinel's arity 3 for it.
+    static func arityAccepts(_ spec: CommandSpec, _ count: Int) -> Bool {
+        if spec.fullName == "sentinel|failover" { return (3...7).contains(count) }
+        return !((spec.arity > 0 && count != spec.arity) || count < -spec.arity)
+    }
+
     func admit(_ s: ClientSession, _ raw: RESPArguments, now: Millis) -> ClientCommand? {
         if let memo = s.lastResolved, memo.matches(raw) {
             return check(s, raw, memo.command, memo.spec, now: now)
@@ -66,7 +74,7 @@ extension ClientServer {
     private func check(_ s: ClientSession, _ raw: RESPArguments, _ command: ClientCommand, _ spec: CommandSpec,
                        now: Millis) -> ClientCommand? {
         s.lastCommand = spec.fullName
-        if (spec.arity > 0 && raw.count != spec.arity) || raw.count < -spec.arity {
+        if !Self.arityAccepts(spec, raw.count) {
             s.reply(.error("ERR wrong number of arguments for '\(spec.fullName)' command"))
             return nil
         }

@@ -8,7 +8,8 @@ import WardenWebhooks
 
 /// The HTTP/JSON API on `http-port`: the masters as this sentinel sees them, probes in
 /// Patroni's style for load balancers and Kubernetes, the recent events (and a
-/// Server-Sent Events stream of them), a manual failover, and /metrics. The shapes are
+/// Server-Sent Events stream of them), a manual failover or coordinated switchover
+/// (HTTPSwitchover.swift), and /metrics. The shapes are
 /// described in docs/openapi.yaml. Everything is answered on the loop from read-only views
 /// of the core, between inputs; the failover is an ordinary SENTINEL FAILOVER command.
 ///
@@ -45,6 +46,7 @@ final class HTTPAPI {
         router.add("GET", "/v1/masters/{name}/primary", Route(access: .read, handle: { $0.primary }))
         router.add("GET", "/v1/masters/{name}/replica", Route(access: .read, handle: { $0.replica }))
         router.add("POST", "/v1/masters/{name}/failover", Route(access: .write, handle: { $0.failover }))
+        router.add("POST", "/v1/masters/{name}/switchover", Route(access: .write, handle: { $0.switchover }))
         router.add("GET", "/v1/events", Route(access: .read, handle: { $0.events }))
         router.add("GET", "/v1/health", Route(access: .read, handle: { $0.health }))
         router.add("GET", "/v1/liveness", Route(access: .read, handle: { $0.liveness }))

@@ -59,6 +59,10 @@ final class FailoverRig {
     /// Called when a node runs EXEC with a SLAVEOF inside: the node, and its new
     /// master (nil for SLAVEOF NO ONE).
     var onReplicaOf: ((Address, Address?) -> Void)?
+    /// Called when a node runs EXEC, with the commands queued (original names): a
+    /// non-nil answer replaces the default one (SwitchoverTests fakes FAILOVER with it).
+    var onExec: ((Address, [[String]]) -> RESPValue?)?
+    private var queued: [LinkID: [[String]]] = [:]
     private var renamedToOriginal: [String: String] = [:]
     private var linkAddress: [LinkID: Address] = [:]
     private var inTransaction: Set<LinkID> = []
@@ -255,6 +259,7 @@ final class FailoverRig {
         guard let node = nodes[address], !node.silent else { return nil }
         let name = original(args[0])
         if inTransaction.contains(id) && name != "EXEC" {
+            queued[id, default: []].append([name] + args.dropFirst())
             if name == "SLAVEOF" {
                 transactionTarget[id] = args[1].uppercased() == "NO" ? .some(nil) : Address(args[1], Int(args[2])!)
             }
@@ -270,6 +275,8 @@ final class FailoverRig {
             return .ok
         case "EXEC":
             inTransaction.remove(id)
+            let commands = queued.removeValue(forKey: id) ?? []
+            if let answer = onExec?(address, commands) { return answer }
             if let target = transactionTarget.removeValue(forKey: id) { onReplicaOf?(address, target) }
             return .array([.ok, .ok, .ok, .integer(0), .integer(0)])
         default: return .ok

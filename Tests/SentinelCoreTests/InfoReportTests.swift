@@ -8,6 +8,7 @@ final class InfoReportTests: XCTestCase {
         expected.role = .master
         expected.replicas = [.init(ip: "127.0.0.1", port: 17302, state: "online", offset: 56)]
         expected.masterReplOffset = 135
+        expected.masterFailoverState = "no-failover"
         expected.redisVersion = "7.0.15"
         expected.loading = false
         XCTAssertEqual(InfoReport.parse(InfoFixtures.masterInfo), expected)
@@ -24,6 +25,7 @@ final class InfoReportTests: XCTestCase {
         expected.replicaReplOffset = 135
         expected.replicaAnnounced = true
         expected.masterReplOffset = 135
+        expected.masterFailoverState = "no-failover"
         expected.redisVersion = "7.0.15"
         expected.loading = false
         XCTAssertEqual(InfoReport.parse(InfoFixtures.replicaInfo), expected)
