@@ -78,6 +78,8 @@ enum PendingReply: Equatable {
     case isMasterDown(master: String, voteEpoch: UInt64?)
     /// SLAVEOF NO ONE / SLAVEOF host port inside a transaction: only EXEC's reply matters.
     case exec
+    /// SENTINEL FORGET-SENTINEL / FORGET-REPLICA to a peer: `what` is the run id or `ip:port`.
+    case forget(master: String, what: String)
     /// SUBSCRIBE on the Pub/Sub link: refused (NOAUTH, NOPERM), the link is useless.
     case subscribe
 }
@@ -269,6 +271,8 @@ public final class Master: DataNode {
     /// The `failoverNotBefore` whose "next failover delay" was last logged.
     var failoverDelayLogged: Millis = 0
     weak var promotedReplica: Replica?
+    /// When the forgets of this master were last sent to the peers (Forgetting.swift).
+    var forgetPushedAt: Millis = 0
 
     // Our vote for this master's failovers.
     var leader: String?

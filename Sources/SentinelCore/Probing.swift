@@ -140,6 +140,10 @@ extension Sentinel {
             if let peer = user(of: link, master: name) as? Peer {
                 isMasterDownReply(from: peer, masterName: name, voteEpoch: voteEpoch, value)
             }
+        case .forget(let name, let what):
+            if let peer = user(of: link, master: name) as? Peer {
+                forgetReply(from: peer, what: what, value)
+            }
         }
     }
 

@@ -199,6 +199,7 @@ public final class Sentinel {
         if mayAct {
             checkSubjectivelyDown(ri)
             if let m = ri as? Master {
+                forgettingTick(m)
                 actOnMaster(m)
                 if m.failoverState == .updateConfig {
                     switchToPromotedReplica(m)

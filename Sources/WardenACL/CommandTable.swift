@@ -340,6 +340,8 @@ extension CommandTable {
             sentinelSub("failover", 3, "Fail over now, without agreement"),
             sentinelSub("pending-scripts", 2, "Scripts queued and running"),
             sentinelSub("set", -5, "Change the settings of a master"),
+            sentinelSub("forget-sentinel", -4, since: "warden", "Forget a peer sentinel that is down, group-wide"),
+            sentinelSub("forget-replica", -5, since: "warden", "Forget a replica that is down, group-wide"),
         ]),
         Entry("auth", -2, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
               [.fast, .connection], since: "1.0.0", group: "connection", "Authenticate this connection"),
