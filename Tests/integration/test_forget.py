@@ -12,7 +12,7 @@ from typing import Callable
 
 import pytest
 
-from harness import Error, EventLog, Resources, Sentinel, Topology, wait_until, warden_only
+from harness import REFERENCE_BIN, Error, EventLog, Resources, Sentinel, Topology, wait_until, warden_only
 
 DOWN_AFTER_MS = 1000
 FAILOVER_TIMEOUT_MS = 3000
@@ -177,3 +177,36 @@ def test_forget_replica_on_every_sentinel(make_topology: Callable[..., Topology]
     assert new_port == kept.port
     for s in topo.sentinels:
         assert str(dead.port) not in [r["port"] for r in s.replicas()]
+
+
+@pytest.mark.timeout(120)
+def test_redis_sentinel_peer_ignores_the_forget_and_keeps_the_majority(
+        make_topology: Callable[..., Topology], resources: Resources) -> None:
+    """Four wardens and one redis-sentinel. The wardens apply the forget; the
+    redis-sentinel answers the peer-to-peer FORGET-SENTINEL with an error and keeps its
+    table. Since it never confirms, no warden's forget is confirmed: their majority
+    stays that of five (safe: the redis-sentinel still counts five). The group still
+    fails over together."""
+    topo = make_topology(4)
+    reference = topo.add_sentinel(binary=REFERENCE_BIN)
+    everyone = topo.sentinels + [reference]
+    wait_until(lambda: all(int(s.master()["num-other-sentinels"]) == 4 for s in everyone), 30,
+               message=lambda: "\n".join(s.view() for s in everyone))
+    wardens = topo.sentinels[:3]
+    events = resources.add(EventLog(wardens + [reference]))
+    victim = topo.sentinels[3]
+    gone = victim.myid()
+    victim.kill9()
+    started = forget_sentinel(wardens[0], gone)
+    wait_until(lambda: all(gone not in peer_ids(s) and len(s.sentinels()) == 3 for s in wardens), 20,
+               message=lambda: "\n".join(s.view() for s in wardens))
+    print(f"FORGET-SENTINEL to every warden (with a redis-sentinel peer): {time.monotonic() - started:.3f} s")
+    time.sleep(3)  # what must NOT happen: a confirmation, within a few push periods
+    assert events.events("+forget-confirmed") == [], events.describe(started)
+    assert gone in peer_ids(reference)
+    for s in wardens:
+        assert f"sentinel forgotten-sentinel mymaster {gone} " in s.conf_text()
+        assert re.search(rf"^sentinel forgotten-sentinel mymaster {gone} \S+ \d+ 0 \S*{reference.myid()}",
+                         s.conf_text(), re.M), s.conf_text()
+    assert reference.alive()
+    switch_after_kill9(topo, wardens + [reference], events)
