@@ -276,21 +276,34 @@ extension Sentinel {
     }
 
     /// The master's periodic look: expiry, confirmation, propagation, and the
-    /// automatic mode (outside TILT, one peer at a time, only once every earlier
-    /// forget is confirmed).
+    /// automatic mode (outside TILT and failovers, one peer at a time, only once
+    /// every earlier forget is confirmed, and only when that peer is the one peer
+    /// down here).
     func forgettingTick(_ m: Master) {
         let f = m.settings.forgetting
         if !f.sentinels.isEmpty || !f.replicas.isEmpty {
             confirmForgets(m)
             pushForgets(m, force: false)
         }
-        guard f.autoForgetAfter > 0, mayAct, !m.flags.contains(.failoverInProgress),
-              !m.settings.forgetting.sentinels.contains(where: { $0.until == 0 }) else { return }
-        let stale = m.sentinels.first { s in
-            s.flags.contains(.sDown)
-                && elapsed(since: max(s.lastHelloReceivedTime, s.lastAvailableTime)) > f.autoForgetAfter
+        guard f.autoForgetAfter > 0 else { return }
+        // Only a peer that has been the only one down here for the whole period:
+        // then every peer that must confirm is reachable, a sentinel cut off from
+        // the others (which sees several down) forgets nobody, and neither does one
+        // that sees the others come back one by one after a partition heals.
+        let down = m.sentinels.filter { $0.flags.contains(.sDown) }
+        guard down.count == 1, let only = down.first?.runID else {
+            m.autoForgetCandidate = nil
+            return
         }
-        if let stale, let runID = stale.runID {
+        if m.autoForgetCandidate?.runID != only { m.autoForgetCandidate = (only, now) }
+        guard mayAct, !m.flags.contains(.failoverInProgress), m.sentinels.count >= 2,
+              !m.settings.forgetting.sentinels.contains(where: { $0.until == 0 }),
+              let stale = down.first, let since = m.autoForgetCandidate?.since,
+              elapsed(since: since) > f.autoForgetAfter,
+              elapsed(since: max(stale.lastHelloReceivedTime, stale.lastAvailableTime)) > f.autoForgetAfter
+        else { return }
+        m.autoForgetCandidate = nil
+        if let runID = stale.runID {
             log(.warning, "Sentinel \(runID) of \(m.name) unseen for more than \(f.autoForgetAfter) ms: forgetting it")
             _ = forgetSentinel(m, runID: runID, from: nil, automatic: true)
         }

@@ -273,6 +273,8 @@ public final class Master: DataNode {
     weak var promotedReplica: Replica?
     /// When the forgets of this master were last sent to the peers (Forgetting.swift).
     var forgetPushedAt: Millis = 0
+    /// Automatic forgetting: the one peer down here, and since when it alone is.
+    var autoForgetCandidate: (runID: String, since: Millis)?
 
     // Our vote for this master's failovers.
     var leader: String?

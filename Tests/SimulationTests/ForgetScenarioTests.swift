@@ -69,7 +69,7 @@ final class ForgetScenarioTests: XCTestCase {
         for seed in seeds([101, 102, 103]) {
             let w = World(seed: seed, options: fiveSentinels())
             w.run(for: warmUp)
-            for j in 0..<5 { XCTAssertEqual(peers(w, j).count, 4, "seed \(seed)") }
+            for j in 0..<5 { XCTAssertEqual(peers(w, j).count, 4, "seed \(seed): \(w.observations.events.filter { $0.event.name.contains("forget") || $0.event.name.contains("sentinel") || $0.event.name.contains("sdown") }.suffix(30))") }
             let gone = runID(w, 4)
             w.crashSentinel(4)
             forget(w, on: 0, peer: 4, id: gone)
@@ -187,6 +187,67 @@ final class ForgetScenarioTests: XCTestCase {
             // Asked for a vote, a sentinel that forgot it answers without one.
             let reply = w.command(0, ["SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "6379", "1000", gone])
             XCTAssertEqual(reply?.elements?[1].string, "*", "seed \(seed)")
+            assertSafe(w)
+        }
+    }
+
+    /// Restarts every sentinel with `sentinel auto-forget-after mymaster <ms>`.
+    func enableAutoForget(_ w: World, after ms: Millis) {
+        for j in 0..<w.sentinels.count {
+            w.crashSentinel(j)
+            var disk = w.sentinels[j].disk
+            disk.masters[0].forgetting.autoForgetAfter = ms
+            w.replaceDisk(of: j, with: disk)
+            w.restartSentinel(j)
+        }
+    }
+
+    /// Automatic mode: sentinels die one at a time; each is forgotten by every other
+    /// sentinel on its own and confirmed, and the last two fail over.
+    func testAutoForgetShrinksTheGroupOneDeadPeerAtATime() {
+        for seed in seeds([141, 142]) {
+            let w = World(seed: seed, options: fiveSentinels())
+            w.run(for: 100)
+            enableAutoForget(w, after: 5_000)
+            w.run(for: warmUp)
+            for k in [4, 3] {
+                let gone = runID(w, k)
+                w.crashSentinel(k)
+                XCTAssertTrue(w.run(timeout: 30_000, checkEvery: 100) {
+                    (0..<k).allSatisfy { j in
+                        !self.peerIDs(w, j).contains(gone)
+                            && w.observations.events(named: "+forget-confirmed", by: j).count >= 5 - k
+                    }
+                }, "seed \(seed): sentinel\(k) not forgotten everywhere: \((0..<k).map { peers(w, $0).count })")
+            }
+            for j in 0..<3 { XCTAssertEqual(peers(w, j).count, 2, "seed \(seed)") }
+            w.crashSentinel(2)
+            w.killRedis(0)
+            XCTAssertTrue(w.run(timeout: 40_000, checkEvery: 250) {
+                w.observations.events(named: "+failover-end").count == 1
+            }, "seed \(seed): the last two did not fail over\n\(w.observations.trace.joined(separator: "\n"))")
+            assertSafe(w)
+        }
+    }
+
+    /// Automatic mode across a long partition {s0, s1, redis2} | the rest: a side that
+    /// sees more than one peer down forgets nobody, so the small side never shrinks its
+    /// majority and never elects; after the heal nothing fails over.
+    func testAutoForgetAcrossAPartitionForgetsNobody() {
+        for seed in seeds([151, 152]) {
+            let w = World(seed: seed, options: fiveSentinels())
+            w.run(for: 100)
+            enableAutoForget(w, after: 3_000)
+            w.run(for: warmUp)
+            w.partition([[.sentinel(0), .sentinel(1), .redis(2)]])
+            w.run(for: 40_000)
+            XCTAssertEqual(w.observations.events(named: "+forget-sentinel").count, 0, "seed \(seed)")
+            XCTAssertEqual(w.observations.elections.filter { $0.sentinel < 2 }.count, 0, "seed \(seed)")
+            XCTAssertFalse(w.redis[2].isMaster, "seed \(seed)")
+            w.healPartition()
+            w.run(for: 20_000)
+            XCTAssertEqual(w.observations.promotions.count, 0, "seed \(seed)")
+            for j in 0..<5 { XCTAssertEqual(peers(w, j).count, 4, "seed \(seed): \(w.observations.events.filter { $0.event.name.contains("forget") || $0.event.name.contains("sentinel") || $0.event.name.contains("sdown") }.suffix(30))") }
             assertSafe(w)
         }
     }
