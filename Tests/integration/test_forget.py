@@ -210,3 +210,28 @@ def test_redis_sentinel_peer_ignores_the_forget_and_keeps_the_majority(
                          s.conf_text(), re.M), s.conf_text()
     assert reference.alive()
     switch_after_kill9(topo, wardens + [reference], events)
+
+
+@pytest.mark.timeout(90)
+def test_auto_forget_after(resources: Resources) -> None:
+    """`sentinel auto-forget-after mymaster 3000`: a sentinel killed for good is forgotten
+    by every other one on its own, confirmed, and the group fails over."""
+    topo = resources.add(Topology(sentinels=4, quorum=2, down_after_ms=DOWN_AFTER_MS,
+                                  failover_timeout_ms=FAILOVER_TIMEOUT_MS,
+                                  extra=["sentinel auto-forget-after mymaster 3000"]))
+    topo.start()
+    topo.wait_discovered(timeout=30)
+    topo.wait_linked(timeout=15)
+    victim, survivors = topo.sentinels[3], topo.sentinels[:3]
+    assert "sentinel auto-forget-after mymaster 3000" in survivors[0].conf_text()
+    events = resources.add(EventLog(survivors))
+    gone = victim.myid()
+    killed = time.monotonic()
+    victim.kill9()
+    wait_until(lambda: all(gone not in peer_ids(s) and len(s.sentinels()) == 2
+                           and len(events.events("+forget-confirmed", port=s.port)) == 1 for s in survivors),
+               30, interval=0.05, message=lambda: events.describe(killed))
+    print(f"auto-forget (down-after 1 s, auto-forget-after 3 s): every sentinel at 3 members, confirmed, "
+          f"{time.monotonic() - killed:.2f} s after kill -9")
+    assert any(e.data.endswith(" auto") for e in events.events("+forget-sentinel")), events.describe(killed)
+    switch_after_kill9(topo, survivors, events)
