@@ -72,6 +72,8 @@ extension Sentinel {
         case quorum(Int)
         case renameCommand(from: String, to: String)
         case rebootDownAfter(Millis)
+        /// Warden's `auto-forget-after` (Forgetting.swift).
+        case autoForgetAfter(Millis)
     }
 
     func setCommand(_ m: Master, _ args: [String], raw: [[UInt8]],
@@ -129,6 +131,11 @@ extension Sentinel {
                 }
                 let value = path.isEmpty ? nil : path
                 change = isNotification ? .notificationScript(value) : .clientReconfigScript(value)
+            case "auto-forget-after" where more > 0:
+                guard let n = number(atLeast: 0), n == 0 || ForgetSettings.autoForgetRange.contains(n) else {
+                    return invalid(args[j + 1])
+                }
+                change = .autoForgetAfter(n)
             case "auth-pass" where more > 0:
                 change = .authPass(raw[j + 1].isEmpty ? nil : Secret(raw[j + 1]))
             case "auth-user" where more > 0:
@@ -186,6 +193,9 @@ extension Sentinel {
             }
         case .rebootDownAfter(let ms):
             m.settings.masterRebootDownAfterPeriod = ms
+        case .autoForgetAfter(let ms):
+            m.settings.forgetting.autoForgetAfter = ms
+            m.autoForgetCandidate = nil
         }
     }
 

@@ -140,4 +140,14 @@ final class ForgetTests: XCTestCase {
         XCTAssertEqual(events(effects, "+forget-sentinel").count, 0)
         XCTAssertEqual(r.sentinel.master(named: "mymaster")!.sentinels.count, 3)
     }
+
+    func testSetAutoForgetAfter() {
+        let r = rig()
+        XCTAssertEqual(r.command("SENTINEL", "SET", "mymaster", "auto-forget-after", "60000").reply, .ok)
+        XCTAssertEqual(r.driver.saved.last!.masters[0].forgetting.autoForgetAfter, 60_000)
+        XCTAssertEqual(r.command("SENTINEL", "SET", "mymaster", "auto-forget-after", "10").reply,
+                       .error("ERR Invalid argument '10' for SENTINEL SET 'auto-forget-after'"))
+        XCTAssertEqual(r.command("SENTINEL", "SET", "mymaster", "auto-forget-after", "0").reply, .ok)
+        XCTAssertEqual(r.driver.saved.last!.masters[0].forgetting.autoForgetAfter, 0)
+    }
 }
