@@ -142,7 +142,7 @@ extension Sentinel {
             emit(.warning, "+forget-sentinel", peer, extra: automatic ? " auto" : "")
             _ = removeSentinels(from: m, runID: runID)
         } else {
-            emit(.warning, "+forget-sentinel", payload: "sentinel \(runID) ? 0 @ \(m.name) \(announced(m.address.host)) \(m.address.port)", master: m)
+            emit(.warning, "+forget-sentinel", payload: "sentinel \(runID) 0.0.0.0 0 @ \(m.name) \(announced(m.address.host)) \(m.address.port)", master: m)
         }
         let awaiting = m.sentinels.compactMap(\.runID).filter { $0 != from }
         forgetting.sentinels.append(ForgottenSentinel(runID: runID, address: address, awaiting: awaiting, until: 0))
@@ -161,7 +161,8 @@ extension Sentinel {
         }
         return withMaster(args[2]) { m in
             guard let port = Self.parseInteger(args[4]), (1...65535).contains(port),
-                  let host = IPAddress.normalizeNumericHost(args[3]) ?? (HostName.isValid(args[3]) ? args[3] : nil) else {
+                  let host = IPAddress.normalizeNumericHost(args[3])
+                    ?? (settings.resolveHostnames && HostName.isValid(args[3]) ? args[3] : nil) else {
                 return .reply(Self.error("ERR Invalid replica address"))
             }
             let from = args.count == 6 ? args[5] : nil
