@@ -251,4 +251,60 @@ final class ForgetScenarioTests: XCTestCase {
             assertSafe(w)
         }
     }
+
+    /// A small sweep of forgetting under faults: five sentinels, random partitions,
+    /// sentinel crashes and restarts, master kills, and FORGET-SENTINEL of a peer
+    /// that is down, issued on random sentinels (so forgets race partitions and each
+    /// other). Safety (one vote per voter and epoch, one leader per epoch) must hold
+    /// throughout. `WARDEN_FORGET_SWEEP=<n>` runs n seeds (default 12).
+    func testForgetSweepUnderFaults() {
+        let count = ProcessInfo.processInfo.environment["WARDEN_FORGET_SWEEP"].flatMap { UInt64($0) } ?? 12
+        var applied = 0
+        var confirmed = 0
+        var elections = 0
+        for seed in seeds(Array(1_000..<(1_000 + count))) {
+            var g = SplitMix64(seed: seed ^ 0xF0F0)
+            func draw(_ n: Int) -> Int { Int(g.next() % UInt64(n)) }
+            var o = fiveSentinels(replicas: 2)
+            o.quorum = 1 + draw(3)
+            o.failoverTimeout = 3_000 + Millis(draw(4_000))
+            let w = World(seed: seed, options: o)
+            w.run(for: warmUp)
+            for _ in 0..<(6 + draw(6)) {
+                switch draw(6) {
+                case 0:
+                    var groups: [[NodeID]] = [[], []]
+                    for j in 0..<5 { groups[draw(2)].append(.sentinel(j)) }
+                    for r in 0..<3 { groups[draw(2)].append(.redis(r)) }
+                    w.partition(groups)
+                case 1:
+                    w.healPartition()
+                case 2:
+                    let j = draw(5)
+                    if w.sentinels[j].isRunning { w.crashSentinel(j) } else { w.restartSentinel(j) }
+                case 3:
+                    if let m = w.currentMaster, draw(3) == 0 { w.killRedis(m.index) }
+                default:
+                    // Forget some peer that is down on some running sentinel.
+                    let j = draw(5)
+                    guard w.sentinels[j].isRunning else { break }
+                    let down = peers(w, j).filter { ($0["flags"] ?? "").contains("s_down") }.compactMap { $0["runid"] }
+                    guard !down.isEmpty else { break }
+                    if w.command(j, ["SENTINEL", "FORGET-SENTINEL", "mymaster", down[draw(down.count)]]) == .ok {
+                        applied += 1
+                    }
+                }
+                w.run(for: 1_000 + Millis(draw(5_000)))
+            }
+            w.healPartition()
+            for j in 0..<5 { w.restartSentinel(j) }
+            w.run(for: 30_000)
+            confirmed += w.observations.events(named: "+forget-confirmed").count
+            elections += w.observations.elections.count
+            XCTAssertEqual(w.observations.violations, [],
+                           "seed \(seed)\n\(w.observations.trace.joined(separator: "\n"))")
+        }
+        print("forget sweep: \(count) seeds, \(applied) forgets applied, \(confirmed) confirmations, \(elections) elections")
+        XCTAssertGreaterThan(applied, 0, "the sweep never forgot anyone")
+    }
 }
