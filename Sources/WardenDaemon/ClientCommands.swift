@@ -40,7 +40,7 @@ extension ClientServer {
     func execute(_ s: ClientSession, _ raw: RESPArguments, now: Millis) {
         s.lastCommandAt = now
         // Existence (under rename-command names), arity, NOAUTH and ACL, as Redis checks them.
-        guard let cmd = admit(s, raw, now: now)?.command else { return }
+        guard let cmd = admit(s, raw, now: now) else { return }
         // RESP2 subscribers may only manage subscriptions (RESP3 multiplexes).
         if s.version == .resp2 && s.subscriptionCount > 0 {
             switch cmd {
