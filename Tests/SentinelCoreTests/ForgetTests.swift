@@ -113,8 +113,8 @@ final class ForgetTests: XCTestCase {
         let other = r.command("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "6379", "5", Self.peerB).reply
         XCTAssertEqual(other.elements?[1], .bulk(Self.peerB))
         // Confirmed, then expired: a hello brings it back.
-        r.command("SENTINEL", "FORGET-SENTINEL", "mymaster", Self.peerA, Self.peerB)
-        r.command("SENTINEL", "FORGET-SENTINEL", "mymaster", Self.peerA, Self.peerC)
+        XCTAssertEqual(r.command("SENTINEL", "FORGET-SENTINEL", "mymaster", Self.peerA, Self.peerB).reply, .ok)
+        XCTAssertEqual(r.command("SENTINEL", "FORGET-SENTINEL", "mymaster", Self.peerA, Self.peerC).reply, .ok)
         r.tick(until: r.now + ForgetSettings.sentinelTombstoneLifetime + 1_000, step: 1_000)
         XCTAssertEqual(r.sentinel.master(named: "mymaster")!.settings.forgetting.sentinels, [])
         XCTAssertEqual(events(r.feed(hello(from: Self.peerA, port: 26380)), "+sentinel").count, 1)
