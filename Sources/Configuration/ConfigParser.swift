@@ -553,6 +553,9 @@ public enum ConfigParser {
             "known-slave": ["<master-name>", "<ip>", "<port>"],
             "known-sentinel": ["<master-name>", "<ip>", "<port>", "<runid>"],
             "rename-command": ["<master-name>", "<command>", "<renamed-command>"],
+            "auto-forget-after": ["<master-name>", "<milliseconds>"],
+            "forgotten-sentinel": ["<master-name>", "<runid>", "<ip>", "<port>", "<until-ms>", "<awaiting-runids|->"],
+            "forgotten-replica": ["<master-name>", "<ip>", "<port>", "<until-ms>", "<awaiting-runids|->"],
             "current-epoch": ["<epoch>"],
             "myid": ["<sentinel-id>"],
             "announce-ip": ["<ip>"],
@@ -717,6 +720,8 @@ public enum ConfigParser {
                     throw Failure("Same command renamed multiple times with rename-command.")
                 }
                 master.renamedCommands.append((original: original, renamed: args[2]))
+            case "auto-forget-after", "forgotten-sentinel", "forgotten-replica":
+                try applyForgetting(sub, args, to: &master)
             default:
                 throw Failure("Unrecognized sentinel configuration statement.")
             }

@@ -197,6 +197,7 @@ public enum ConfigRewriter {
             for rename in m.renamedCommands {
                 emit("rename-command", [name, rename.original, rename.renamed])
             }
+            for (option, args) in ConfigParser.forgettingLines(m) { emit(option, args) }
         }
 
         emit("current-epoch", [String(config.currentEpoch)])
@@ -256,6 +257,7 @@ public enum ConfigRewriter {
         "down-after-milliseconds", "failover-timeout", "parallel-syncs", "notification-script",
         "client-reconfig-script", "auth-pass", "auth-user", "master-reboot-down-after-period",
         "switchover-timeout", "max-promotion-lag", "config-epoch", "leader-epoch", "known-replica", "known-sentinel", "rename-command",
+        "auto-forget-after", "forgotten-sentinel", "forgotten-replica",
         "current-epoch", "announce-ip", "announce-port", "sentinel-user", "sentinel-pass",
     ].map { "sentinel \($0)" }
 

@@ -80,6 +80,7 @@ extension Sentinel {
     /// exact, negative is a minimum (both counting SENTINEL and the subcommand).
     private static let subcommandArity: [String: Int] = [
         "ckquorum": 3, "config": -3, "debug": -2, "failover": -3, "flushconfig": 2,
+        "forget-replica": -5, "forget-sentinel": -4,
         "get-master-addr-by-name": 3, "help": 2, "info-cache": -3, "is-master-down-by-addr": 6,
         "master": 3, "masters": 2, "monitor": 6, "myid": 2, "pending-scripts": 2, "remove": 3,
         "replicas": 3, "reset": 3, "sentinels": 3, "set": -5, "simulate-failure": -3, "slaves": 3,
@@ -110,6 +111,8 @@ extension Sentinel {
         case "remove": return savedReply(withMaster(args[2], removeMaster))
         case "set": return withMaster(args[2]) { setCommand($0, args, raw: raw, executable: executable) }
         case "reset": return resetCommand(pattern: args[2])
+        case "forget-sentinel": return forgetSentinelCommand(args)
+        case "forget-replica": return forgetReplicaCommand(args)
         case "flushconfig":
             persistence.forceNext = true
             return .afterSave(changed(), .ok, otherwise: Self.saveFailed)
@@ -257,7 +260,7 @@ extension Sentinel {
 
     func checkQuorum(_ m: Master) -> RESPValue {
         let usable = 1 + m.sentinels.filter { $0.flags.isDisjoint(with: [.sDown, .oDown]) }.count
-        let voters = m.sentinels.count + 1
+        let voters = electorate(m)
         var problems: [String] = []
         if usable < m.quorum {
             problems.append("Not enough available Sentinels to reach the specified quorum for this master")

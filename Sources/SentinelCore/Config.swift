@@ -43,6 +43,8 @@ public struct MasterConfig: Equatable, Sendable {
     public var leaderEpoch: UInt64 = 0
     public var knownReplicas: [Address] = []
     public var knownSentinels: [KnownSentinel] = []
+    /// auto-forget-after and the tombstones of forgotten peers and replicas.
+    public var forgetting = ForgetSettings()
 
     public init(name: String, address: Address, quorum: Int) {
         self.name = name
@@ -63,6 +65,7 @@ public struct MasterConfig: Equatable, Sendable {
             && a.renamedCommands.elementsEqual(b.renamedCommands, by: { $0 == $1 })
             && a.configEpoch == b.configEpoch && a.leaderEpoch == b.leaderEpoch
             && a.knownReplicas == b.knownReplicas && a.knownSentinels == b.knownSentinels
+            && a.forgetting == b.forgetting
     }
 }
 

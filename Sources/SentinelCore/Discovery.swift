@@ -12,7 +12,7 @@ extension Sentinel {
         // With resolve-hostnames off, a hello naming a host is of no use (Redis cannot
         // create the address either); IP literals come back in canonical form.
         guard let hello = Hello.parse(payload, acceptHostnames: settings.resolveHostnames), hello.runID != myID,
-              let m = master(named: hello.masterName) else { return }
+              let m = master(named: hello.masterName), !isForgotten(m, runID: hello.runID) else { return }
         let epoch = max(hello.currentEpoch, hello.masterConfigEpoch)
         guard epoch <= Epoch.adoptionLimit(current: currentEpoch) else {
             refusedEpoch("a hello from \(hello.runID) at \(hello.sentinelAddress)", epoch: String(epoch))

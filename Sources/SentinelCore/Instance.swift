@@ -80,6 +80,8 @@ enum PendingReply: Equatable {
     case exec
     /// Warden: EXEC of the MULTI / FAILOVER TO transaction of a coordinated switchover.
     case switchoverExec(master: String)
+    /// SENTINEL FORGET-SENTINEL / FORGET-REPLICA to a peer: `what` is the run id or `ip:port`.
+    case forget(master: String, what: String)
     /// SUBSCRIBE on the Pub/Sub link: refused (NOAUTH, NOPERM), the link is useless.
     case subscribe
 }
@@ -279,6 +281,10 @@ public final class Master: DataNode {
     var lagWaitAnnounced = false
     /// Warden: SENTINEL FAILOVER <name> FORCE: a lagging replica may be promoted.
     var allowLaggingPromotion = false
+    /// When the forgets of this master were last sent to the peers (Forgetting.swift).
+    var forgetPushedAt: Millis = 0
+    /// Automatic forgetting: the one peer down here, and since when it alone is.
+    var autoForgetCandidate: (runID: String, since: Millis)?
 
     // Our vote for this master's failovers.
     var leader: String?

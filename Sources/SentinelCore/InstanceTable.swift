@@ -24,7 +24,8 @@ extension Sentinel {
 
     @discardableResult
     func addReplica(to m: Master, _ a: Address) -> Replica? {
-        guard a.port > 0, a.port < 65536, acceptableHost(a.host), lookupReplica(m, a) == nil else { return nil }
+        guard a.port > 0, a.port < 65536, acceptableHost(a.host), lookupReplica(m, a) == nil,
+              !isForgotten(m, replica: a) else { return nil }
         requestResolution(a.host)
         let r = Replica(a, name: Self.instanceName(announced(a)), of: m, now: now)
         m.replicas.append(r)
@@ -71,6 +72,9 @@ extension Sentinel {
         if !keepSentinels {
             m.sentinels.forEach(releaseInstance)
             m.sentinels = []
+            // RESET starts the membership afresh: tombstones go too.
+            m.settings.forgetting.sentinels = []
+            m.settings.forgetting.replicas = []
         }
         closeLinks(m)
         m.flags = [.master, .disconnected]

@@ -142,6 +142,10 @@ extension Sentinel {
             }
         case .switchoverExec(let name):
             if let m = user(of: link, master: name) as? Master { switchoverExecReply(m, value) }
+        case .forget(let name, let what):
+            if let peer = user(of: link, master: name) as? Peer {
+                forgetReply(from: peer, what: what, value)
+            }
         }
     }
 

@@ -26,6 +26,7 @@ import WardenCrypto
 /// - Reconfiguration.swift: SLAVEOF transactions, re-pointing replicas, the end.
 /// - Tilt.swift: TILT.  Persistence.swift: saving, and holding back what must be saved first.
 /// - Events.swift: events (and the notification script).  Scripts.swift: the script queue.
+/// - Forgetting.swift: FORGET-SENTINEL / FORGET-REPLICA, tombstones, the electorate.
 /// - Commands.swift, SettingsCommands.swift, Views.swift: the SENTINEL command surface.
 public final class Sentinel {
     public internal(set) var myID: String
@@ -199,6 +200,7 @@ public final class Sentinel {
         if mayAct {
             checkSubjectivelyDown(ri)
             if let m = ri as? Master {
+                forgettingTick(m)
                 actOnMaster(m)
                 if m.failoverState == .updateConfig {
                     switchToPromotedReplica(m)

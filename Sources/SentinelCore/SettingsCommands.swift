@@ -74,6 +74,8 @@ extension Sentinel {
         case rebootDownAfter(Millis)
         case switchoverTimeout(Millis)
         case maxPromotionLag(Int64)
+        /// Warden's `auto-forget-after` (Forgetting.swift).
+        case autoForgetAfter(Millis)
     }
 
     func setCommand(_ m: Master, _ args: [String], raw: [[UInt8]],
@@ -137,6 +139,11 @@ extension Sentinel {
                 }
                 let value = path.isEmpty ? nil : path
                 change = isNotification ? .notificationScript(value) : .clientReconfigScript(value)
+            case "auto-forget-after" where more > 0:
+                guard let n = number(atLeast: 0), n == 0 || ForgetSettings.autoForgetRange.contains(n) else {
+                    return invalid(args[j + 1])
+                }
+                change = .autoForgetAfter(n)
             case "auth-pass" where more > 0:
                 change = .authPass(raw[j + 1].isEmpty ? nil : Secret(raw[j + 1]))
             case "auth-user" where more > 0:
@@ -198,6 +205,9 @@ extension Sentinel {
             m.settings.switchoverTimeout = ms
         case .maxPromotionLag(let bytes):
             m.settings.maxPromotionLag = bytes
+        case .autoForgetAfter(let ms):
+            m.settings.forgetting.autoForgetAfter = ms
+            m.autoForgetCandidate = nil
         }
     }
 

@@ -18,7 +18,8 @@ extension Sentinel {
         let m = masters.first { sameAddress($0.address, Address(host, port)) }
         let isDown: RESPValue = .integer(mayAct && m?.flags.contains(.sDown) == true ? 1 : 0)
         let noVote = RESPValue.array([isDown, .bulk("*"), .integer(0)])
-        guard let m, runID != "*", let requestEpoch else { return .reply(noVote) }
+        // No vote for a sentinel we forgot (see "Forgetting sentinels safely").
+        guard let m, runID != "*", let requestEpoch, !isForgotten(m, runID: runID) else { return .reply(noVote) }
         voteLeader(m, epoch: requestEpoch, candidate: runID)
         // After a restart the epoch of our vote is known but not whom it went to
         // (Redis saves only the epoch): "*" with that epoch, as Redis answers.
@@ -62,7 +63,7 @@ extension Sentinel {
     func electedLeader(_ m: Master, epoch: UInt64) -> String? {
         let (counts, winner, _) = tallyVotes(m, epoch: epoch, castOwnVote: true)
         guard let winner, let votes = counts[winner] else { return nil }
-        let voters = m.sentinels.count + 1
+        let voters = electorate(m)
         return votes >= voters / 2 + 1 && votes >= m.quorum ? winner : nil
     }
 
@@ -122,7 +123,7 @@ extension Sentinel {
         let pending = m.sentinels.filter { s in
             !(s.leader != nil && s.leaderEpoch == epoch) && !s.linkDisconnected && s.refusedEpoch != epoch
         }.count
-        let voters = m.sentinels.count + 1
+        let voters = electorate(m)
         let needed = max(voters / 2 + 1, m.quorum)
         return (all.values.max() ?? 0) + pending < needed
     }

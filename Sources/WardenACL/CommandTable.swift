@@ -213,7 +213,8 @@ extension CommandTable {
     /// is as right as another).
     ///
     /// Warden extras, not listed by COMMAND: `CONFIG GET/SET tls-*` (TLS reload, with
-    /// SENTINEL CONFIG's permission) and Valkey 8's names for SENTINEL subcommands.
+    /// SENTINEL CONFIG's permission), SENTINEL FORGET-SENTINEL / FORGET-REPLICA (with
+    /// SENTINEL RESET's) and Valkey 8's names for SENTINEL subcommands.
     public static let sentinel = CommandTable(sentinelEntries + wardenExtras, aliases: [
         "sentinel|get-primary-addr-by-name": "sentinel|get-master-addr-by-name",
         "sentinel|primary": "sentinel|master",
@@ -340,6 +341,13 @@ extension CommandTable {
             sentinelSub("failover", 3, "Fail over now, without agreement"),
             sentinelSub("pending-scripts", 2, "Scripts queued and running"),
             sentinelSub("set", -5, "Change the settings of a master"),
+            // Warden extras (not listed by COMMAND): SENTINEL RESET's permission.
+            Entry("forget-sentinel", -4, flags: ["admin"], [.admin, .slow, .dangerous], since: "7.0.0",
+                  group: "sentinel", "Forget a peer sentinel that is down, on every sentinel (Warden)",
+                  checkedAs: "sentinel|reset"),
+            Entry("forget-replica", -5, flags: ["admin"], [.admin, .slow, .dangerous], since: "7.0.0",
+                  group: "sentinel", "Forget a replica that is down, on every sentinel (Warden)",
+                  checkedAs: "sentinel|reset"),
         ]),
         Entry("auth", -2, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
               [.fast, .connection], since: "1.0.0", group: "connection", "Authenticate this connection"),
