@@ -115,14 +115,20 @@ extension Sentinel {
             by(max(link.lastPongTime +| period, link.lastPingTime +| period / 2))
             by(ri.lastHelloSentTime +| timing.publishPeriod)
             if let node = ri as? DataNode { by(node.infoRefresh +| infoPeriod(node)) }
+            // A stuck command link is dropped once all three of Detection's
+            // conditions hold, so the look is due when the last of them does.
             if link.activePingTime != 0 {
-                by(link.command.connectedAt +| timing.minLinkReconnectPeriod)
-                by(link.activePingTime +| ri.downAfter / 2)
+                by(max(link.command.connectedAt +| timing.minLinkReconnectPeriod,
+                       link.activePingTime +| ri.downAfter / 2,
+                       link.lastPongTime +| ri.downAfter / 2))
             }
         }
+        // Likewise a silent Pub/Sub link: up long enough and silent long enough. (Each
+        // of the two alone passes for good after 15 s; taken apart, they made every
+        // link due at every tick.)
         if link.pubsub.connected {
-            by(link.pubsub.connectedAt +| timing.minLinkReconnectPeriod)
-            by(link.pubsub.lastActivity +| timing.publishPeriod *| 3)
+            by(max(link.pubsub.connectedAt +| timing.minLinkReconnectPeriod,
+                   link.pubsub.lastActivity +| timing.publishPeriod *| 3))
         }
         if link.activePingTime != 0 { by(link.activePingTime +| ri.downAfter) }
         if let m = ri as? Master {
