@@ -136,8 +136,10 @@ extension Sentinel {
     func mapped(_ ri: Instance, _ command: String) -> String {
         // Commands to peer sentinels are never renamed.
         guard !(ri is Peer) else { return command }
+        let renamed = ri.owningMaster.settings.renamedCommands
+        guard !renamed.isEmpty else { return command }
         let lower = command.lowercased()
-        for r in ri.owningMaster.settings.renamedCommands where r.original == lower {
+        for r in renamed where r.original == lower {
             return r.renamed
         }
         return command

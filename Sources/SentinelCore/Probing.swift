@@ -200,8 +200,10 @@ extension Sentinel {
     func receivePubSub(_ value: RESPValue) {
         guard let parts = value.elements, parts.count == 3,
               parts[0].string == "message", let payload = parts[2].string else { return }
-        // Our own hellos come back too; processHello skips them by run id (Redis
-        // looks for its id anywhere in the payload, a costly substring search).
+        // Our own hellos come back too: skipped by the run id field before any
+        // parsing (Redis looks for its id anywhere in the payload, a costly
+        // substring search).
+        guard !Hello.isSent(by: myID, payload) else { return }
         processHello(payload)
     }
 
