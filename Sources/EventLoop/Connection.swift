@@ -36,6 +36,17 @@ public final class Connection: EventSource {
     /// follows as the kernel makes room; when it makes none, the connection is torn down.
     /// So the queue never holds more than the limit.
     public var outputLimit: Int = 0
+
+    /// The size of the chunks output is queued in (see `OutputQueue`); set it before
+    /// the first write. A connection that sends small commands, as the sentinel's links
+    /// to instances do, keeps to small chunks, which the allocator hands out from its
+    /// free lists instead of carving fresh pages off the heap for every write.
+    public var outputChunkSize: Int = OutputQueue.defaultChunkSize {
+        didSet {
+            outputChunkSize = max(outputChunkSize, 64)
+            if output.isEmpty { output = OutputQueue(chunkSize: outputChunkSize) }
+        }
+    }
     /// Unique among the connections and listeners of one loop.
     public let id: UInt64
     /// The peer's numeric address ("127.0.0.1", "::1").

@@ -14,11 +14,16 @@ struct InputBuffer: Sendable {
 
     /// An emptied buffer bigger than this is released rather than kept for reuse,
     /// so that one large command does not pin its memory for the connection's life.
-    private static let retainedCapacity = 64 * 1024
+    static let defaultRetainedCapacity = 64 * 1024
+    let retainedCapacity: Int
     /// Dead bytes below this are never worth a move.
     private static let compactionThreshold = 16 * 1024
 
     var unconsumedCount: Int { bytes.count - readOffset }
+
+    init(retainedCapacity: Int = InputBuffer.defaultRetainedCapacity) {
+        self.retainedCapacity = retainedCapacity
+    }
 
     mutating func append(_ chunk: UnsafeRawBufferPointer) {
         guard !chunk.isEmpty else { return }
@@ -37,7 +42,7 @@ struct InputBuffer: Sendable {
     mutating func consume(upTo offset: Int) {
         readOffset = offset
         if readOffset == bytes.count && readOffset > 0 {
-            if bytes.capacity > Self.retainedCapacity {
+            if bytes.capacity > retainedCapacity {
                 bytes = []
             } else {
                 bytes.removeAll(keepingCapacity: true)

@@ -12,12 +12,16 @@
 public struct RESPReplyParser: Sendable {
     public let limits: RESPLimits
 
-    private var input = InputBuffer()
+    private var input: InputBuffer
     private var progress = Progress()
     private var failure: RESPProtocolError?
 
-    public init(limits: RESPLimits = .default) {
+    /// `retainedCapacity`: an emptied input buffer larger than this is freed rather
+    /// than kept for the next reply (a sentinel's links mostly receive short replies
+    /// and an INFO now and then: they need not keep an INFO's worth per link).
+    public init(limits: RESPLimits = .default, retainedCapacity: Int = 64 * 1024) {
         self.limits = limits
+        self.input = InputBuffer(retainedCapacity: retainedCapacity)
     }
 
     /// How many received bytes have not been consumed by a returned value yet

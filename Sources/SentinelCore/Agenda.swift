@@ -30,6 +30,15 @@ struct Agenda {
         siftUp(heap.count - 1)
     }
 
+    /// Moves the planned look of `ri` to `time`, later or earlier, unless it is due
+    /// by the next tick anyway (it was woken) or is under way. The entry replaced
+    /// stays in the heap until its time and is skipped then.
+    mutating func replan(_ ri: Instance, at time: Millis, now: Millis) {
+        if ri.released || ri.dueSerial == 0 || ri.dueAt <= now + 1 || ri.dueAt == time { return }
+        ri.dueSerial = 0
+        schedule(ri, at: time)
+    }
+
     /// The next instance whose look is due at or before `now`, taken off the agenda.
     mutating func popDue(_ now: Millis) -> Instance? {
         while let top = heap.first, top.time <= now {
@@ -111,20 +120,40 @@ extension Sentinel {
             by(link.command.lastReconnectAttempt +| timing.reconnectPeriod)
         }
         if link.command.connected {
-            let period = pingPeriod(ri)
-            by(max(link.lastPongTime +| period, link.lastPingTime +| period / 2))
-            by(ri.lastHelloSentTime +| timing.publishPeriod)
-            if let node = ri as? DataNode { by(node.infoRefresh +| infoPeriod(node)) }
+            if pingsLink(ri) {
+                let period = pingPeriod(link)
+                by(max(link.lastPongTime +| period, link.lastPingTime +| period / 2))
+            }
+            // A hello or INFO on its way has no deadline: its reply sets the time the
+            // next one counts from, and the next look (at most maxLookInterval away)
+            // plans it. (Counted from the previous one, it was due at every tick
+            // until the reply came.)
+            let pending = link.command.pending
+            if !pending.contains(.publishHello(master: ri.owningMaster.name)) {
+                by(ri.lastHelloSentTime +| timing.publishPeriod)
+            }
+            if let node = ri as? DataNode, !pending.contains(.info) { by(node.infoRefresh +| infoPeriod(node)) }
+            // A stuck command link is dropped once all three of Detection's
+            // conditions hold, so the look is due when the last of them does.
             if link.activePingTime != 0 {
-                by(link.command.connectedAt +| timing.minLinkReconnectPeriod)
-                by(link.activePingTime +| ri.downAfter / 2)
+                by(max(link.command.connectedAt +| timing.minLinkReconnectPeriod,
+                       link.activePingTime +| ri.downAfter / 2,
+                       link.lastPongTime +| ri.downAfter / 2))
             }
         }
+        // Likewise a silent Pub/Sub link: up long enough and silent long enough. (Each
+        // of the two alone passes for good after 15 s; taken apart, they made every
+        // link due at every tick.)
         if link.pubsub.connected {
-            by(link.pubsub.connectedAt +| timing.minLinkReconnectPeriod)
-            by(link.pubsub.lastActivity +| timing.publishPeriod *| 3)
+            by(max(link.pubsub.connectedAt +| timing.minLinkReconnectPeriod,
+                   link.pubsub.lastActivity +| timing.publishPeriod *| 3))
         }
-        if link.activePingTime != 0 { by(link.activePingTime +| ri.downAfter) }
+        // SDOWN, counted as Detection counts it.
+        if link.activePingTime != 0 {
+            by(link.activePingTime +| ri.downAfter)
+        } else if link.disconnected {
+            by(link.lastAvailableTime +| ri.downAfter)
+        }
         if let m = ri as? Master {
             // A master in trouble is looked at every tick: agreement, the election
             // and the failover steps run from here.

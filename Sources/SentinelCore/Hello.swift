@@ -36,24 +36,69 @@ public struct Hello: Equatable, Sendable {
     /// AI_NUMERICHOST) and kept in canonical form, so that an address from a hello
     /// is written to sentinel.conf as text the config parser reads back the same.
     public static func parse(_ payload: String, acceptHostnames: Bool = true) -> Hello? {
-        let fields = payload.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
-        guard fields.count == 8,
-              !fields[4].isEmpty,
-              let sentinelHost = host(fields[0], acceptHostnames),
-              let sentinelPort = port(fields[1]),
-              fields[2].count == 40,
-              let currentEpoch = ASCIINumber.uint64(fields[3]),
-              let masterHost = host(fields[5], acceptHostnames),
-              let masterPort = port(fields[6]),
-              let masterConfigEpoch = ASCIINumber.uint64(fields[7])
+        var text = payload
+        return text.withUTF8 { parse(bytes: $0, acceptHostnames) }
+    }
+
+    private typealias Field = Slice<UnsafeBufferPointer<UInt8>>
+
+    /// The same over the payload's bytes: the eight fields are found in one pass,
+    /// without an array of them.
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>, _ acceptHostnames: Bool) -> Hello? {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 9) { starts -> Hello? in
+            // Where each field starts, and (starts[8]) one past the end of the last.
+            starts[0] = 0
+            var commas = 0
+            for (i, byte) in bytes.enumerated() where byte == UInt8(ascii: ",") {
+                commas += 1
+                guard commas < 8 else { return nil }
+                starts[commas] = i + 1
+            }
+            guard commas == 7 else { return nil }
+            starts[8] = bytes.count + 1
+            return parse(fields: { bytes[starts[$0]..<(starts[$0 + 1] - 1)] }, acceptHostnames)
+        }
+    }
+
+    private static func parse(fields field: (Int) -> Field, _ acceptHostnames: Bool) -> Hello? {
+        let name = field(4)
+        guard !name.isEmpty,
+              let sentinelHost = host(field(0), acceptHostnames),
+              let sentinelPort = port(field(1)),
+              field(2).count == 40,
+              let currentEpoch = ASCIINumber.uint64(field(3)),
+              let masterHost = host(field(5), acceptHostnames),
+              let masterPort = port(field(6)),
+              let masterConfigEpoch = ASCIINumber.uint64(field(7))
         else { return nil }
         return Hello(
             sentinelAddress: Address(sentinelHost, sentinelPort),
-            runID: String(Substring(fields[2])),
+            runID: String(decoding: field(2), as: UTF8.self),
             currentEpoch: currentEpoch,
-            masterName: String(Substring(fields[4])),
+            masterName: String(decoding: name, as: UTF8.self),
             masterAddress: Address(masterHost, masterPort),
             masterConfigEpoch: masterConfigEpoch)
+    }
+
+    /// Whether the run id field (the third) of a hello payload is `runID`, without
+    /// reading the rest: our own hellos come back on every channel we publish on.
+    public static func isSent(by runID: String, _ payload: String) -> Bool {
+        let bytes = payload.utf8
+        var commas = 0
+        var start = bytes.startIndex
+        var i = bytes.startIndex
+        while i != bytes.endIndex {
+            if bytes[i] == UInt8(ascii: ",") {
+                commas += 1
+                if commas == 2 {
+                    start = bytes.index(after: i)
+                } else if commas == 3 {
+                    return bytes[start..<i].elementsEqual(runID.utf8)
+                }
+            }
+            i = bytes.index(after: i)
+        }
+        return false
     }
 
     /// The text to publish; `parse(payload)` gives this hello back.
@@ -62,13 +107,13 @@ public struct Hello: Equatable, Sendable {
             + "\(masterName),\(masterAddress.host),\(masterAddress.port),\(masterConfigEpoch)"
     }
 
-    private static func host(_ text: Substring.UTF8View, _ acceptHostnames: Bool) -> String? {
-        let host = String(Substring(text))
+    private static func host(_ text: Field, _ acceptHostnames: Bool) -> String? {
+        let host = String(decoding: text, as: UTF8.self)
         if let ip = IPAddress.normalizeNumericHost(host) { return ip }
         return acceptHostnames && HostName.isValid(host) ? host : nil
     }
 
-    private static func port(_ text: Substring.UTF8View) -> Int? {
+    private static func port(_ text: Field) -> Int? {
         guard let n = ASCIINumber.uint64(text), (1...65535).contains(n) else { return nil }
         return Int(n)
     }

@@ -107,8 +107,13 @@ extension Sentinel {
     /// `ri` stops using its link, which is closed when nobody uses it any more.
     func detach(_ ri: Instance) {
         let link = ri.link
+        let wasFirst = link.users.first?.instance === ri
         link.users.removeAll { $0.instance === ri }
-        guard link.users.isEmpty else { return }
+        if let first = link.users.first?.instance {
+            // The next entry takes over the link's PINGs (`pingsLink`).
+            if wasFirst { wake(first) }
+            return
+        }
         closeLinks(ri)
         if let peer = ri as? Peer { peerLinks[PeerKey(peer)] = nil }
     }
@@ -131,8 +136,10 @@ extension Sentinel {
     func mapped(_ ri: Instance, _ command: String) -> String {
         // Commands to peer sentinels are never renamed.
         guard !(ri is Peer) else { return command }
+        let renamed = ri.owningMaster.settings.renamedCommands
+        guard !renamed.isEmpty else { return command }
         let lower = command.lowercased()
-        for r in ri.owningMaster.settings.renamedCommands where r.original == lower {
+        for r in renamed where r.original == lower {
             return r.renamed
         }
         return command

@@ -28,6 +28,21 @@ extension Sentinel {
         return min(ri.downAfter, max(fast, min(timing.pingPeriod, ri.downAfter / 10)))
     }
 
+    /// The PING period of a link: that of its user, or for a peer's link shared by
+    /// its entries under several masters the shortest of theirs.
+    func pingPeriod(_ link: InstanceLink) -> Millis {
+        var period = Millis.max
+        for u in link.users { period = min(period, pingPeriod(u.instance)) }
+        return period
+    }
+
+    /// Whether `ri` looks after its link's PINGs: its first user does (a master or
+    /// replica is the only user of its link), so that a PING due on a peer's link
+    /// brings one entry to the agenda, not one per master.
+    func pingsLink(_ ri: Instance) -> Bool {
+        ri.link.users.first?.instance === ri
+    }
+
     /// The INFO period of a master or replica now.
     func infoPeriod(_ node: DataNode) -> Millis {
         guard let r = node as? Replica else { return timing.infoPeriod }
@@ -47,9 +62,11 @@ extension Sentinel {
         if let node = ri as? DataNode, node.infoRefresh == 0 || elapsed(since: node.infoRefresh) > infoPeriod(node) {
             requestInfo(node)
         }
-        let period = pingPeriod(ri)
-        if elapsed(since: ri.lastPongTime) > period && elapsed(since: ri.lastPingTime) > period / 2 {
-            sendPing(ri)
+        if pingsLink(ri) {
+            let period = pingPeriod(ri.link)
+            if elapsed(since: ri.lastPongTime) > period && elapsed(since: ri.lastPingTime) > period / 2 {
+                sendPing(ri)
+            }
         }
         if elapsed(since: ri.lastHelloSentTime) > timing.publishPeriod
             && !ri.commandLink.pending.contains(.publishHello(master: ri.owningMaster.name)) {
@@ -175,6 +192,9 @@ extension Sentinel {
                 // -sdown is decided at its next look.
                 if ri.flags.contains(.sDown) { wake(ri) }
             }
+            // The look planned while the PING was pending (for a suspect link, soon)
+            // moves to the next PING's time.
+            if let first = link.users.first?.instance { agenda.replan(first, at: nextLook(first), now: now) }
         } else if text.hasPrefix("BUSY"), let ri = link.users.first?.instance as? DataNode,
                   ri.flags.contains(.sDown), !ri.flags.contains(.scriptKillSent) {
             send(ri, [mapped(ri, "SCRIPT"), "KILL"], expect: .discard)
@@ -186,8 +206,10 @@ extension Sentinel {
     func receivePubSub(_ value: RESPValue) {
         guard let parts = value.elements, parts.count == 3,
               parts[0].string == "message", let payload = parts[2].string else { return }
-        // Our own hellos come back too; processHello skips them by run id (Redis
-        // looks for its id anywhere in the payload, a costly substring search).
+        // Our own hellos come back too: skipped by the run id field before any
+        // parsing (Redis looks for its id anywhere in the payload, a costly
+        // substring search).
+        guard !Hello.isSent(by: myID, payload) else { return }
         processHello(payload)
     }
 

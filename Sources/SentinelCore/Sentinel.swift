@@ -54,6 +54,8 @@ public final class Sentinel {
     var peerLinks: [PeerKey: InstanceLink] = [:]
     /// When each instance is next looked at.
     var agenda = Agenda()
+    /// Looks taken so far (`handleInstance`), for tests of the agenda.
+    var looksTaken: UInt64 = 0
     /// Effects gathered during the current call; handed back and cleared at its end.
     var out: [Effect] = []
     var now: Millis = 0
@@ -195,6 +197,7 @@ public final class Sentinel {
     /// One look at an instance: the monitoring half always, the acting half only
     /// outside TILT; then its next look is planned.
     func handleInstance(_ ri: Instance) {
+        looksTaken &+= 1
         reconnect(ri)
         sendPeriodicCommands(ri)
         if mayAct {

@@ -58,13 +58,16 @@ public final class Daemon: @unchecked Sendable {
     var counters = DaemonCounters()
     /// SENTINEL commands the HTTP API handed to the core, and what to do with each reply.
     var httpReplies: [RequestID: (RESPValue) -> Void] = [:]
+    /// Where `.send` effects are encoded (kept between sends; at most the largest
+    /// command sent, trimmed back when that was big).
+    var sendBuffer: [UInt8] = []
     /// Connect timeout for links to instances.
     static let connectTimeoutMs: Int64 = 1000
 
     /// One outgoing connection asked for by the core.
     final class OutgoingLink {
         let connection: Connection
-        var parser = RESPReplyParser()
+        var parser = RESPReplyParser(retainedCapacity: 1024)
         init(_ c: Connection) { connection = c }
     }
 
@@ -166,9 +169,11 @@ public final class Daemon: @unchecked Sendable {
                 connect(id, address)
             case .send(let id, let args):
                 if let link = links[id] {
-                    var bytes: [UInt8] = []
-                    RESPEncoder.encodeCommand(args, into: &bytes)
-                    link.connection.write(bytes)
+                    // Encoded into one reused buffer; the connection copies it.
+                    sendBuffer.removeAll(keepingCapacity: true)
+                    RESPEncoder.encodeCommand(args, into: &sendBuffer)
+                    link.connection.write(sendBuffer)
+                    if sendBuffer.capacity > 64 * 1024 { sendBuffer = [] }
                 }
             case .close(let id):
                 resolvingLinks.remove(id)
@@ -294,6 +299,8 @@ public final class Daemon: @unchecked Sendable {
         let link = OutgoingLink(c)
         links[id] = link
         c.outputLimit = 16 * 1024 * 1024
+        // Commands to instances are short (PING, INFO, a hello): small output chunks.
+        c.outputChunkSize = 1024
         c.onConnect = { [unowned self, unowned c] in
             self.feed(.connected(id, localHost: c.localHost))
         }

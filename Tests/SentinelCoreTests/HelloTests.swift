@@ -20,6 +20,21 @@ final class HelloTests: XCTestCase {
         XCTAssertEqual(named?.sentinelAddress.host, "sentinel-a.example")
     }
 
+    func testSenderIsReadFromTheThirdFieldOnly() {
+        let other = String(repeating: "a", count: 40)
+        XCTAssertTrue(Hello.isSent(by: id, "127.0.0.1,26379,\(id),7,mymaster,10.0.0.5,6379,6"))
+        XCTAssertTrue(Hello.isSent(by: id, "::1,1,\(id),"))
+        XCTAssertFalse(Hello.isSent(by: id, "127.0.0.1,26379,\(other),7,mymaster,10.0.0.5,6379,6"))
+        XCTAssertFalse(Hello.isSent(by: id, "127.0.0.1,26379,\(id)x,7,m,10.0.0.5,6379,6"))
+        XCTAssertFalse(Hello.isSent(by: id, "127.0.0.1,26379,\(id.dropLast()),7,m,10.0.0.5,6379,6"))
+        // Elsewhere in the payload it does not count; nor without the comma after it.
+        XCTAssertFalse(Hello.isSent(by: id, "127.0.0.1,26379,\(other),7,\(id),10.0.0.5,6379,6"))
+        XCTAssertFalse(Hello.isSent(by: id, "127.0.0.1,26379,\(id)"))
+        XCTAssertFalse(Hello.isSent(by: id, ""))
+        XCTAssertFalse(Hello.isSent(by: id, ",,,"))
+        XCTAssertTrue(Hello.isSent(by: "", ",,,"))
+    }
+
     func testPayloadRoundTrips() {
         let hello = Hello(
             sentinelAddress: Address("192.168.1.20", 5000), runID: id, currentEpoch: UInt64.max,

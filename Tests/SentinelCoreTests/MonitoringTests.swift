@@ -458,6 +458,48 @@ final class MonitoringTests: XCTestCase {
             ["PUBLISH", "__sentinel__:hello", "127.0.0.9,26379,\(CoreRig.myID),0,mymaster,127.0.0.1,6379,0"]))
     }
 
+    // MARK: - Probing schedule and agenda
+
+    /// A healthy master and replica for `seconds` s of ticks every 100 ms, every
+    /// command answered at once: PINGs sent to the master, and looks taken.
+    private func steadyState(downAfter: Millis, seconds: Int) -> (pings: Int, looks: UInt64) {
+        let rig = CoreRig { $0.masters[0].downAfter = downAfter }
+        let m = rig.bringUpMaster()
+        let r = rig.bringUpReplica()
+        // Past min-link-reconnect-period (15 s), where the stuck-link checks begin.
+        let start = rig.now + 20_000
+        var pings = 0
+        var looksAtStart: UInt64 = 0
+        while rig.now < start + Millis(seconds) * 1000 {
+            let e = rig.tick(at: rig.now + 100)
+            if rig.now > start { pings += sentCommands(e, on: m.command).filter { $0 == ["PING"] }.count }
+            if rig.now <= start { looksAtStart = rig.sentinel.looksTaken }
+            rig.answer(m.command, CoreRig.redis(info: CapturedInfo.master))
+            rig.answer(r.command, CoreRig.redis(info: CapturedInfo.replica))
+            // The Pub/Sub links hear hellos (ours come back), so they are not silent.
+            for p in [m.pubsub, r.pubsub].compactMap({ $0 }) {
+                rig.answer(p, CoreRig.redis(info: ""))
+                if rig.now % 1000 == 0 {
+                    rig.feed(.reply(p, .array([.bulk("message"), .bulk(Timing.helloChannel),
+                                               .bulk(peerHello(from: CoreRig.myID, port: 26379, epoch: 0, configEpoch: 0))])))
+                }
+            }
+        }
+        return (pings, rig.sentinel.looksTaken - looksAtStart)
+    }
+
+    func testHealthyInstancesArePingedAsDownAfterNeedsAndLookedAtOnlyWhenSomethingIsDue() {
+        // down-after 30000: one PING a second, as Redis; down-after 5000: two.
+        let slow = steadyState(downAfter: 30_000, seconds: 20)
+        XCTAssertTrue((17...21).contains(slow.pings), "\(slow.pings) PINGs in 20 s")
+        let fast = steadyState(downAfter: 5_000, seconds: 20)
+        XCTAssertTrue((34...41).contains(fast.pings), "\(fast.pings) PINGs in 20 s")
+        // A look per PING and per hello (every 2 s), an INFO every 10 s, each for two
+        // instances: about 60 in 20 s, not one per instance per tick (400).
+        XCTAssertLessThanOrEqual(slow.looks, 80)
+        XCTAssertGreaterThanOrEqual(slow.looks, 40)
+    }
+
     // MARK: - TILT
 
     func testTiltOnClockJumpSuppressesSDownUntilTiltPeriodEnds() {

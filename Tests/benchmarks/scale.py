@@ -45,6 +45,11 @@ closer to 1 (at 100 masters: 2.9x at hz 10 against 3.3x at hz 1, Warden 3a2399d)
 
     python3 Tests/benchmarks/scale.py [--masters 10 100 500 1000] [--down-after 30000 5000]
                                       [--window 20] [--only warden|redis-sentinel] [--json FILE]
+                                      [--no-replicas]
+
+--no-replicas starts the masters alone (N redis-servers instead of 2N, so about twice
+the masters fit in the same memory); there is nothing to fail over to, so no failover
+is measured, and RSS per instance is divided by N.
 
 Uses the release build of warden (`swift build -c release`) unless WARDEN_BIN is set;
 redis-sentinel from PATH unless REFERENCE_SENTINEL is set. An N the machine cannot
@@ -75,6 +80,8 @@ import harness  # noqa: E402
 from harness import HOST, Monitor, RedisServer, Sentinel, WaitTimeout  # noqa: E402
 
 SENTINELS = 3
+#: Replicas per master: 1, or 0 with --no-replicas (then no failovers are measured).
+REPLICAS = 1
 QUORUM = 2
 FAILOVER_TIMEOUT_MS = 60000
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -217,9 +224,10 @@ class Servers:
     def start(self) -> None:
         timeout = 60 + self.n * 0.1
         start_all(self.masters, timeout)
-        self.replicas = [RedisServer(replicaof=m.port, extra_args=self.args) for m in self.masters]
-        start_all(self.replicas, timeout)
-        self.wait_in_sync(range(self.n), timeout)
+        if REPLICAS:
+            self.replicas = [RedisServer(replicaof=m.port, extra_args=self.args) for m in self.masters]
+            start_all(self.replicas, timeout)
+            self.wait_in_sync(range(self.n), timeout)
 
     def in_sync(self, index: int) -> bool:
         info = self.replicas[index].info("replication")
@@ -317,7 +325,7 @@ def discovery_summary(clients: list[redis.Redis], n: int) -> str:
             parts.append(repr(error))
             continue
         parts.append(f"{len(masters)}/{n} masters, "
-                     f"{sum(m['num-slaves'] == 1 for m in masters.values())} with 1 replica, "
+                     f"{sum(m['num-slaves'] == REPLICAS for m in masters.values())} with {REPLICAS} replica(s), "
                      f"{sum(m['num-other-sentinels'] == SENTINELS - 1 for m in masters.values())} "
                      f"with {SENTINELS - 1} other sentinels")
     return "; ".join(parts)
@@ -326,7 +334,7 @@ def discovery_summary(clients: list[redis.Redis], n: int) -> str:
 def sees_everything(client: redis.Redis, n: int) -> bool:
     masters = client.sentinel_masters()
     return len(masters) == n and all(
-        m["num-slaves"] == 1 and m["num-other-sentinels"] == SENTINELS - 1 for m in masters.values())
+        m["num-slaves"] == REPLICAS and m["num-other-sentinels"] == SENTINELS - 1 for m in masters.values())
 
 
 def wait_discovered(sentinels: list[Sentinel], clients: list[redis.Redis], n: int, started: float,
@@ -533,12 +541,12 @@ def one_run(servers: Servers, args: argparse.Namespace, down_after: int, label: 
         result.redis_load_ms_s = ((r1 - r0) / elapsed - baseline) * 1000
         rss = [rss_bytes(p) for p in pids]
         result.rss_mb = statistics.mean(rss) / (1 << 20)
-        result.rss_kb_per_instance = (statistics.mean(rss) - empty) / (2 * n) / 1024
+        result.rss_kb_per_instance = (statistics.mean(rss) - empty) / ((1 + REPLICAS) * n) / 1024
         result.extra["rss_each_mb"] = [round(r / (1 << 20), 1) for r in rss]
         log(f"  CPU {result.sentinel_cpu_ms_s:.1f} ms/s, load on redis {result.redis_load_ms_s:.1f} ms/s, "
             f"RSS {result.rss_mb:.1f} MB")
 
-        if down_after in args.failover_down_after and discovered:
+        if down_after in args.failover_down_after and discovered and REPLICAS:
             touched.add(0)
             try:
                 result.failover_ms = fail_over_one(servers, clients, 0, down_after, args.give_up)
@@ -585,17 +593,18 @@ def raise_fd_limit(needed: int) -> int:
 
 
 def machine_allows(n: int, server_memory: int) -> Optional[str]:
-    """None if N masters + N replicas + 3 sentinels fit; otherwise why not."""
+    """None if N masters (+ N replicas) + 3 sentinels fit; otherwise why not."""
     # Each sentinel keeps two links (commands, Pub/Sub) to each of the 2N instances.
+    instances = (1 + REPLICAS) * n
     fds = raise_fd_limit(8 * n + 1024)
     if fds < 4 * 2 * n + 256:
         return f"needs about {8 * n + 256} file descriptors per sentinel, ulimit -n allows {fds}"
-    need = 2 * n * server_memory + SENTINELS * 2 * n * (128 << 10) + (1 << 30)
+    need = instances * server_memory + SENTINELS * instances * (128 << 10) + (1 << 30)
     available = meminfo("MemAvailable")
     if need > available:
         return f"needs about {need >> 20} MB of memory, {available >> 20} MB available"
     pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
-    threads = tasks_running() + 2 * n * SERVER_THREADS + 1000
+    threads = tasks_running() + instances * SERVER_THREADS + 1000
     if threads > pid_max:
         return f"needs about {threads} tasks, kernel.pid_max is {pid_max}"
     return None
@@ -675,8 +684,12 @@ def main() -> int:
     parser.add_argument("--mass-fraction", type=float, default=0.10)
     parser.add_argument("--redis-hz", type=int, default=1)
     parser.add_argument("--only", choices=["warden", "redis-sentinel"])
+    parser.add_argument("--no-replicas", action="store_true",
+                        help="masters only (N redis-servers instead of 2N; no failovers are measured)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    global REPLICAS
+    REPLICAS = 0 if args.no_replicas else 1
 
     binaries = {"warden": harness.WARDEN_BIN, "redis-sentinel": harness.REFERENCE_BIN}
     if args.only:
@@ -687,7 +700,7 @@ def main() -> int:
             return 2
     print(f"{os.cpu_count()} CPUs, {meminfo('MemTotal') >> 20} MB; " + ", ".join(
         f"{label}: {binary}" for label, binary in binaries.items()))
-    print(f"quorum {QUORUM}, failover-timeout {FAILOVER_TIMEOUT_MS}, parallel-syncs 1; "
+    print(f"{'masters only (--no-replicas); ' if not REPLICAS else ''}quorum {QUORUM}, failover-timeout {FAILOVER_TIMEOUT_MS}, parallel-syncs 1; "
           f"redis-server --hz {args.redis_hz}; CPU window {args.window:g} s", flush=True)
 
     results: list[Result] = []
@@ -703,12 +716,12 @@ def main() -> int:
                 print(f"skipped {n} masters: {reason}", flush=True)
                 continue
             n_started = time.monotonic()
-            log(f"{n} masters: starting {2 * n} redis-servers")
+            log(f"{n} masters: starting {(1 + REPLICAS) * n} redis-servers")
             available_before = meminfo("MemAvailable")
             servers = Servers(n, args.redis_hz)
             try:
                 servers.start()
-                server_memory = max(server_memory, (available_before - meminfo("MemAvailable")) // (2 * n))
+                server_memory = max(server_memory, (available_before - meminfo("MemAvailable")) // ((1 + REPLICAS) * n))
                 log(f"  started in {time.monotonic() - n_started:.1f} s; idle CPU for {args.window:g} s")
                 t0, c0 = time.monotonic(), servers.cpu()
                 time.sleep(args.window)

@@ -33,9 +33,10 @@ def test_every_sentinel_discovers_replicas_and_peers(fresh: Topology) -> None:
 
 def test_replica_and_sentinel_lists(fresh: Topology) -> None:
     fresh.wait_discovered(timeout=15)
-    # A newly found instance is flagged "disconnected" until its link is up.
+    # A newly found instance is flagged "disconnected" until its link is up, and its
+    # master-host is "?" until its first INFO reply (the look after the link is up).
     wait_until(
-        lambda: all(r["flags"] == "slave" for s in fresh.sentinels for r in s.replicas())
+        lambda: all(r["flags"] == "slave" and r["master-host"] != "?" for s in fresh.sentinels for r in s.replicas())
         and all(p["flags"] == "sentinel" for s in fresh.sentinels for p in s.sentinels()),
         10, message=lambda: "links to every replica and sentinel:\n"
         + "\n".join(f"  {s.port}: {[r['flags'] for r in s.replicas()]} {[p['flags'] for p in s.sentinels()]}"

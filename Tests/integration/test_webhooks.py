@@ -240,8 +240,10 @@ def test_failover_webhook_probe_and_metrics(resources: Resources, receivers: Cal
     pollers = [PrimaryPoller(s) for s in sentinels]
     try:
         time.sleep(0.2)
-        topo.master.kill9()
+        # Taken before the kill: kill9() returns once the process is reaped, by which
+        # time a sentinel may already have answered 503 (disconnected) to a poll.
         killed = time.monotonic()
+        topo.master.kill9()
         for s in sentinels:
             events.wait_for("+switch-master", timeout=20, port=s.port, since=killed)
         new_port = int(events.wait_for("+switch-master", timeout=1, since=killed).data.split()[4])
