@@ -27,7 +27,7 @@ import pytest
 import redis
 
 from harness import (
-    HOST, REFERENCE_BIN, WARDEN_BIN, Event, EventLog, RedisServer, Resources, Sentinel, Topology,
+    HOST, REFERENCE_BIN, WARDEN_BIN, Error, EventLog, RedisServer, Resources, Sentinel, Topology,
     is_reference, wait_until, warden_only,
 )
 from http_support import HTTPSentinel
@@ -130,9 +130,12 @@ class Outcome:
     voters: list[str]    # kinds of the other sentinels that voted for the leader in its epoch
     seconds: float       # kill -9 to +switch-master on all three
     attempts: int        # +try-failover events seen (all sentinels, all epochs)
+    order: list[str]     # the kinds in run-id order (Warden's candidates take turns in it)
+    leader_rank: int     # the leader's place in that order
 
     def line(self) -> str:
-        return (f"{self.group} run {self.run}: leader {self.leader} in epoch {self.epoch}, "
+        return (f"{self.group} run {self.run}: leader {self.leader} in epoch {self.epoch} "
+                f"(run-id order {' < '.join(self.order)}, leader #{self.leader_rank + 1}), "
                 f"also voted for by {', '.join(self.voters) or 'nobody'}; "
                 f"{self.attempts} attempt(s); switched on all three in {self.seconds:.2f} s")
 
@@ -207,10 +210,15 @@ def fail_over_once(topo: MixedTopology, events: EventLog, group: str, run: int) 
             assert body["config_epoch"] == epoch, body
             last = body["last_failover"]
             assert last["led_by_this_sentinel"] == (s is leader), last
-            assert last["result"] == ("ok" if s is leader else "observed"), last
+            # A warden that tried too and lost the election says so (not_elected).
+            tried = bool(events.events("+try-failover", port=s.port, since=killed_at))
+            expected = {"ok"} if s is leader else {"observed", "not_elected"} if tried else {"observed"}
+            assert last["result"] in expected, (last, events.describe(killed_at))
     assert_clean_logs(sentinels)
+    by_id = sorted(sentinels, key=lambda s: ids[s.port])
     outcome = Outcome(group, run, kind_of(leader), epoch, voters, seconds,
-                      len(events.events("+try-failover", since=killed_at)))
+                      len(events.events("+try-failover", since=killed_at)),
+                      [kind_of(s) for s in by_id], by_id.index(leader))
     print(outcome.line())
     print(events.describe(killed_at))
     return outcome
@@ -265,3 +273,82 @@ def test_minority_kind_leads_when_it_alone_sees_odown(group: str, resources: Res
     assert outcome.leader == MINORITY[group], outcome.line()
     assert len(outcome.voters) == 2, outcome.line()
     assert events.events("+elected-leader")[0].port == lone.port
+
+
+# --------------------------------------------------------------------------------------
+# Warden's extras beside redis-sentinel peers
+
+
+def peer_views(observer: Sentinel) -> dict[int, dict[str, Any]]:
+    return {int(p["port"]): p for p in observer.sentinels()}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_mixed_group_extras_degrade_cleanly(group: str, resources: Resources) -> None:
+    topo = start_group(resources, GROUPS[group])
+    sentinels = topo.sentinels
+    ids = {s.port: s.myid() for s in sentinels}
+    wardens = [s for s in sentinels if kind_of(s) == WARDEN]
+    references = [s for s in sentinels if kind_of(s) == REDIS]
+
+    # Hellos both ways: each kind read the other's, under the right run id and address,
+    # and keeps hearing them (a hello every 2 s; sampled over 4.5 s).
+    end = time.monotonic() + 4.5
+    while True:
+        for observer in sentinels:
+            views = peer_views(observer)
+            assert sorted(views) == sorted(s.port for s in sentinels if s is not observer), views
+            for port, view in views.items():
+                assert view["runid"] == ids[port] and view["ip"] == HOST, (observer.describe(), view)
+                assert view["flags"] == "sentinel", (observer.describe(), view)
+                assert int(view["last-hello-message"]) < 3000, (observer.describe(), view)
+        if time.monotonic() >= end:
+            break
+        time.sleep(0.5)
+
+    # SENTINEL DEBUG: Warden lists Redis's parameters, in Redis's order; its own
+    # (candidacy-stagger) is settable but not listed, and redis-sentinel refuses it.
+    reference_debug = references[0].cmd("SENTINEL", "DEBUG")
+    for warden in wardens:
+        debug = warden.cmd("SENTINEL", "DEBUG")
+        assert debug[0::2] == reference_debug[0::2], (debug, reference_debug)
+        assert warden.cmd("SENTINEL", "DEBUG", "candidacy-stagger", "300") == "OK"
+    assert isinstance(references[0].cmd("SENTINEL", "DEBUG", "candidacy-stagger", "300"), Error)
+
+    # The HTTP API of each warden describes its redis-sentinel peers like any other, and
+    # counts them for readiness.
+    for warden in wardens:
+        body = warden.api("/v1/masters/mymaster", token=warden.token).json
+        peers = {p["address"]["port"]: p for p in body["sentinels"]}
+        assert sorted(peers) == sorted(s.port for s in sentinels if s is not warden), body["sentinels"]
+        for port, peer in peers.items():
+            assert peer["run_id"] == ids[port] and peer["flags"] == ["sentinel"], peer
+            assert peer["status"] == "ok" and peer["last_hello_ms"] < 3000, peer
+        ready = warden.api("/v1/readiness", token=warden.token)
+        assert ready.status == 200, ready
+
+    # Votes across kinds (IS-MASTER-DOWN-BY-ADDR, as a candidate asks): without a run id,
+    # the same shape from both; a redis-sentinel votes for a warden and a warden for a
+    # redis-sentinel in the epoch asked, and the new current epoch reaches every file.
+    master = topo.master
+    for s in sentinels:
+        assert s.cmd("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", HOST, master.port, 0, "*") == [0, "*", 0], s.describe()
+    reference, warden = references[0], wardens[0]
+    assert reference.cmd("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", HOST, master.port, 1, ids[warden.port]) \
+        == [0, ids[warden.port], 1]
+    assert warden.cmd("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", HOST, master.port, 2, ids[reference.port]) \
+        == [0, ids[reference.port], 2]
+    # Asked again in an older epoch, each keeps its vote: no second vote in any epoch.
+    assert reference.cmd("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", HOST, master.port, 1, ids[reference.port]) \
+        == [0, ids[warden.port], 1]
+    assert warden.cmd("SENTINEL", "IS-MASTER-DOWN-BY-ADDR", HOST, master.port, 1, ids[warden.port]) \
+        == [0, ids[reference.port], 2]
+    wait_until(lambda: all(re.search(r"^sentinel current-epoch 2$", s.conf_text(), re.M) for s in sentinels),
+               10, message=lambda: "current-epoch 2 in every file:\n" + "\n".join(
+                   f"  {s.port}: " + "; ".join(line for line in s.conf_text().splitlines() if "epoch" in line)
+                   for s in sentinels))
+    # Nobody failed over the healthy master, and neither kind complained of the other.
+    for s in sentinels:
+        assert s.cmd("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster") == [HOST, str(master.port)]
+    assert_clean_logs(sentinels)
