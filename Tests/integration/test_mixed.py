@@ -287,6 +287,60 @@ def test_minority_kind_leads_when_it_alone_sees_odown(group: str, resources: Res
 
 
 # --------------------------------------------------------------------------------------
+# The migration itself: each redis-sentinel replaced by a warden that reads its file
+
+
+@pytest.mark.timeout(150)
+def test_rolling_migration_from_redis_sentinel(resources: Resources) -> None:
+    """Three redis-sentinels are replaced one at a time, as an operator would: stop one
+    (SIGTERM, so it rewrites its file), start warden on the same file and port. Warden
+    takes over its identity (myid, epochs, known replicas and sentinels), the others see
+    the same sentinel come back, not a fourth one, and after each step a kill -9 of the
+    master fails over (2+1, 1+2, then 0+3). A last step rolls one back: redis-sentinel
+    reads the file warden wrote. The killed master is restarted as a replica of the new
+    one, so that the next step has two replicas again."""
+    topo = start_group(resources, [REDIS, REDIS, REDIS], http=False)
+    sentinels = topo.sentinels
+    plan = [(sentinels[0], WARDEN), (sentinels[1], WARDEN), (sentinels[2], WARDEN), (sentinels[0], REDIS)]
+    for step, (sentinel, kind) in enumerate(plan, start=1):
+        identity = sentinel.myid()
+        assert sentinel.stop() == 0, sentinel.diagnostics()
+        sentinel.binary = binary_of(kind)
+        sentinel.start()
+        assert sentinel.myid() == identity
+        kinds = Counter(kind_of(s) for s in sentinels)
+        group = (f"migration step {step} ({kinds[REDIS]} redis-sentinel + {kinds[WARDEN]} warden"
+                 + (", one back to redis-sentinel)" if kind == REDIS else ")"))
+
+        def rejoined() -> bool:
+            for observer in sentinels:
+                peers = {p["runid"]: p for p in observer.sentinels()}
+                others = {s.myid() for s in sentinels if s is not observer}
+                if set(peers) != others or any(p["flags"] != "sentinel" for p in peers.values()):
+                    return False
+                replicas = {int(r["port"]): r for r in observer.replicas()}
+                if any(replicas.get(r.port, {}).get("flags") != "slave" for r in topo.replicas):
+                    return False
+            return True
+
+        wait_until(rejoined, 20, message=lambda: f"{group}: every sentinel to see the two others, "
+                   "under their run ids, and both replicas:\n" + topo.views())
+        events = resources.add(EventLog(sentinels))
+        old = topo.master
+        outcome = fail_over_once(topo, events, group, 1)
+        OUTCOMES.append(outcome)
+        events.stop()
+        promoted = next(r for r in topo.replicas if role(r) == "master")
+        other = next(r for r in topo.replicas if r is not promoted)
+        old.replicaof = (HOST, promoted.port)
+        old.start()
+        wait_until(lambda: replicates_from(old, promoted.port), 15,
+                   message=lambda: f"the old master {old.port} to replicate from {promoted.port}: {old.info()}")
+        topo.master, topo.replicas = promoted, [other, old]
+    assert [kind_of(s) for s in sentinels] == [REDIS, WARDEN, WARDEN]
+
+
+# --------------------------------------------------------------------------------------
 # Warden's extras beside redis-sentinel peers
 
 
