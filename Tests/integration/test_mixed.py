@@ -267,8 +267,8 @@ MINORITY = {"2redis-1warden": WARDEN, "1redis-2warden": REDIS}
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("group", list(GROUPS))
 def test_minority_kind_leads_when_it_alone_sees_odown(group: str, resources: Resources) -> None:
-    """Left alone, the kind that has two sentinels in the group mostly leads (it reaches
-    ODOWN first, between its own two). Here the single sentinel of the other kind is the
+    """Left alone, either kind may lead, the one with two sentinels in the group more often
+    (it is more often first in run-id order). Here the single sentinel of the other kind is the
     only one to see ODOWN early: it gets quorum 1, and the other two a down-after of
     6000 ms (both by SENTINEL SET, each on its own sentinel). It must lead, elected by the
     votes of the two sentinels of the other kind, which do not think the master is down
