@@ -35,6 +35,12 @@ extension Sentinel {
     /// (passwords are kept as these exact bytes); `executable` holds the driver's
     /// answers for script paths, once asked.
     func command(_ id: RequestID, _ raw: [[UInt8]], executable: [String: Bool]) {
+        // The command clients send most (on every connect, some before every
+        // command), answered without turning every argument into a string.
+        if raw.count == 3, Self.isGetMasterAddr(raw[1]), Self.equalsIgnoringCase(raw[0], "sentinel") {
+            out.append(.reply(id, masterAddressReply(String(decoding: raw[2], as: UTF8.self))))
+            return
+        }
         let args = raw.map { String(decoding: $0, as: UTF8.self) }
         let result: CommandResult
         switch args.first?.lowercased() {
@@ -89,7 +95,8 @@ extension Sentinel {
         guard args.count >= 2 else {
             return .reply(Self.error("ERR wrong number of arguments for 'sentinel' command"))
         }
-        let sub = Self.valkeyNames[args[1].lowercased()] ?? args[1].lowercased()
+        let typed = args[1].lowercased()
+        let sub = Self.valkeyNames[typed] ?? typed
         guard let arity = Self.subcommandArity[sub] else {
             return .reply(Self.error("ERR unknown subcommand '\(Self.clip(args[1]))'. Try \(args[0].uppercased()) HELP."))
         }
@@ -120,9 +127,7 @@ extension Sentinel {
             return withMaster(args[2]) { m in .array(m.replicas.filter(\.replicaAnnounced).map(instanceReply)) }
         case "sentinels": return withMaster(args[2]) { m in .array(m.sentinels.map(instanceReply)) }
         case "myid": return .bulk(myID)
-        case "get-master-addr-by-name":
-            guard let a = masterAddress(named: args[2]) else { return .array(nil) }
-            return .array([.bulk(announced(a.host)), .bulk(String(a.port))])
+        case "get-master-addr-by-name": return masterAddressReply(args[2])
         case "ckquorum": return withMaster(args[2], checkQuorum)
         case "info-cache": return infoCacheReply(Array(args[2...]))
         case "pending-scripts": return pendingScriptsReply()
@@ -133,6 +138,28 @@ extension Sentinel {
             // Every name in the arity table is handled here or in dispatchSentinelCommand.
             preconditionFailure("SENTINEL \(sub) has an arity but no handler")
         }
+    }
+
+    /// SENTINEL GET-MASTER-ADDR-BY-NAME: the address clients should use now.
+    func masterAddressReply(_ name: String) -> RESPValue {
+        guard let a = masterAddress(named: name) else { return .array(nil) }
+        return .array([.bulk(announced(a.host)), .bulk(String(a.port))])
+    }
+
+    /// Whether `word` is GET-MASTER-ADDR-BY-NAME or Valkey's GET-PRIMARY-ADDR-BY-NAME,
+    /// in any case.
+    static func isGetMasterAddr(_ word: [UInt8]) -> Bool {
+        equalsIgnoringCase(word, "get-master-addr-by-name") || equalsIgnoringCase(word, "get-primary-addr-by-name")
+    }
+
+    /// ASCII case-insensitive comparison of bytes with a lowercase literal.
+    static func equalsIgnoringCase(_ bytes: [UInt8], _ lower: StaticString) -> Bool {
+        guard bytes.count == lower.utf8CodeUnitCount else { return false }
+        let literal = UnsafeBufferPointer(start: lower.utf8Start, count: lower.utf8CodeUnitCount)
+        for (b, l) in zip(bytes, literal) where b != l && (b < 0x41 || b > 0x5A || b | 0x20 != l) {
+            return false
+        }
+        return true
     }
 
     func withMaster(_ name: String, _ body: (Master) -> RESPValue) -> RESPValue {

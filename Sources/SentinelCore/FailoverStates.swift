@@ -20,6 +20,17 @@ extension Sentinel {
             return false
         }
         if now < m.oDownSince +| Millis(candidacyRank(m)) *| timing.candidacyStagger { return false }
+        // A sentinel that cannot save cannot lead: its epoch and its own vote must
+        // be on disk before it acts. Asking for votes anyway would only hold its
+        // peers back (they wait 2 x failover-timeout after voting for it), epoch
+        // after epoch, while the disk keeps failing.
+        if persistence.failures > 0 {
+            if !persistence.failoverRefusalLogged {
+                persistence.failoverRefusalLogged = true
+                log(.warning, "Not starting a failover of \(m.name) while the configuration cannot be saved")
+            }
+            return false
+        }
         return startFailover(m)
     }
 
@@ -82,12 +93,20 @@ extension Sentinel {
 
     func failoverWaitStart(_ m: Master) {
         let leader = electedLeader(m, epoch: m.failoverEpoch)
+        let timeout = min(timing.electionTimeout, failoverTimeout(m))
         // Our own vote in this epoch is on disk before we act on the election (and
-        // announced first, as in Redis); the save's answer runs this again.
-        if m.leaderEpoch == m.failoverEpoch && !isDurable(m.voteChange) { return }
+        // announced first, as in Redis); the save's answer runs this again. The
+        // election timeout runs meanwhile: a candidate whose saves keep failing
+        // gives up in time instead of acting, much later, on an old election.
+        if m.leaderEpoch == m.failoverEpoch && !isDurable(m.voteChange) {
+            if !m.flags.contains(.forceFailover) && elapsed(since: m.failoverStartTime) > timeout {
+                emit(.warning, "-failover-abort-not-elected", m)
+                abortFailover(m)
+            }
+            return
+        }
         let isLeader = leader == myID
         if !isLeader && !m.flags.contains(.forceFailover) {
-            let timeout = min(timing.electionTimeout, failoverTimeout(m))
             if elapsed(since: m.failoverStartTime) > timeout {
                 emit(.warning, "-failover-abort-not-elected", m)
                 abortFailover(m)

@@ -29,31 +29,7 @@ extension Sentinel {
 
     /// Whether `host` is a name rather than an IP literal.
     static func isName(_ host: String) -> Bool {
-        // The common case, a dotted quad, without the allocations of the full parse
-        // (every hello asks this four times).
-        if isDottedQuad(host) { return false }
-        return IPAddress.normalizeNumericHost(host) == nil
-    }
-
-    /// Four decimal parts of 0...255 without leading zeros, separated by dots:
-    /// certainly an IPv4 literal.
-    static func isDottedQuad(_ host: String) -> Bool {
-        var parts = 0, value = 0, digits = 0
-        for c in host.utf8 {
-            if c >= 0x30 && c <= 0x39 {
-                if digits > 0 && value == 0 { return false }  // "0..." is octal to getaddrinfo
-                value = value * 10 + Int(c - 0x30)
-                digits += 1
-                if digits > 3 || value > 255 { return false }
-            } else if c == 0x2e && digits > 0 && parts < 3 {
-                parts += 1
-                value = 0
-                digits = 0
-            } else {
-                return false
-            }
-        }
-        return parts == 3 && digits > 0
+        IPAddress.normalizeNumericHost(host) == nil
     }
 
     /// The host to show for an address: its name with announce-hostnames, its IP

@@ -46,6 +46,10 @@ public enum IPAddress {
     /// names for link-local addresses, which needs the system. The zone is dropped
     /// from the result, as it is from the address Redis keeps.
     public static func normalizeNumericHost(_ s: String) -> String? {
+        // The common case (every hello, INFO and GET-MASTER-ADDR-BY-NAME asks),
+        // without the allocations of the full parse: a canonical dotted quad is
+        // its own normal form.
+        if isCanonicalDottedQuad(s) { return s }
         let bytes = Array(s.utf8)[...]
         if let v4 = parseIPv4Legacy(bytes) { return format(ipv4: v4) }
         var address = bytes
@@ -59,6 +63,27 @@ public enum IPAddress {
     }
 
     // MARK: - IPv4
+
+    /// Four decimal parts of 0...255 without leading zeros, separated by dots:
+    /// certainly an IPv4 literal.
+    static func isCanonicalDottedQuad(_ host: String) -> Bool {
+        var parts = 0, value = 0, digits = 0
+        for c in host.utf8 {
+            if c >= 0x30 && c <= 0x39 {
+                if digits > 0 && value == 0 { return false }  // "0..." is octal to getaddrinfo
+                value = value * 10 + Int(c - 0x30)
+                digits += 1
+                if digits > 3 || value > 255 { return false }
+            } else if c == 0x2e && digits > 0 && parts < 3 {
+                parts += 1
+                value = 0
+                digits = 0
+            } else {
+                return false
+            }
+        }
+        return parts == 3 && digits > 0
+    }
 
     /// `inet_pton`: exactly four decimal parts of 0...255, no leading zeros, nothing else.
     private static func parseIPv4Strict(_ s: ArraySlice<UInt8>) -> [UInt8]? {

@@ -10,8 +10,9 @@
 /// - the reply to a command that changed the configuration (`+OK` only once saved,
 ///   `-ERR Failed to save config file` otherwise, as redis-sentinel answers).
 /// `.saved(ok: true)` releases what it covers. `.saved(ok: false)` answers the
-/// held replies with their failure form and takes back any vote that is not on
-/// disk, so that it is never counted or revealed; saving is retried a second later.
+/// held replies it covers with their failure form and takes back any vote it was
+/// to write, so that it is never counted or revealed (a vote cast after the save
+/// started waits for the next one); saving is retried a second later.
 /// A candidate counts its own vote only once it is durable (see Voting.swift).
 struct Persistence {
     /// Changes made so far (a sequence number).
@@ -27,6 +28,8 @@ struct Persistence {
     /// Failed saves since the last success, and when that was last logged.
     var failures = 0
     var lastFailureLog: Millis = 0
+    /// Whether a failover refused for the failures above was logged.
+    var failoverRefusalLogged = false
     var held: [Held] = []
 
     struct InFlight {
@@ -88,6 +91,7 @@ extension Sentinel {
         if ok {
             persistence.durable = save.covers
             persistence.failures = 0
+            persistence.failoverRefusalLogged = false
             for m in masters {
                 if let v = save.votes[m.name] { (m.durableLeader, m.durableLeaderEpoch) = v }
             }
@@ -104,14 +108,19 @@ extension Sentinel {
                 log(.warning, "WARNING: Sentinel was not able to save the new configuration on disk (\(persistence.failures) attempt(s) failed); retrying every \(timing.saveRetryPeriod) ms")
                 persistence.lastFailureLog = now
             }
-            // A vote that did not reach the disk is taken back: nobody has seen it.
-            for m in masters where !isDurable(m.voteChange) {
+            // A vote this save was to write is taken back: nobody has seen it. A
+            // vote cast after the save started is not in it and waits for the
+            // next one (taking it back would let its held reply reveal a vote
+            // that no save writes, and a second vote in its epoch follow).
+            for m in masters where !isDurable(m.voteChange) && m.voteChange <= save.covers {
                 if m.leaderEpoch != m.durableLeaderEpoch || m.leader != m.durableLeader {
                     log(.warning, "Vote for \(m.leader ?? "?") in epoch \(m.leaderEpoch) withdrawn: the configuration could not be saved")
                 }
                 m.leader = m.durableLeader
                 m.leaderEpoch = m.durableLeaderEpoch
                 m.voteChange = 0
+                // The vote on disk again was announced when it got there.
+                m.voteAnnounced = true
             }
             release(covering: save.covers, succeeded: false)
         }

@@ -15,7 +15,7 @@ public struct WorldOptions: Sendable {
     /// One-way latency of each message, drawn per message.
     public var networkDelay: ClosedRange<Millis> = 1...5
     /// Time between two timer ticks of a sentinel, drawn per tick.
-    public var tickInterval: ClosedRange<Millis> = 50...100
+    public var tickInterval: ClosedRange<Millis> = Timing.tickInterval
     /// When every sentinel's first tick happens (ms after the start); nil: drawn
     /// from `tickInterval` for each.
     public var firstTick: Millis?

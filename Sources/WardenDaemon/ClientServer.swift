@@ -33,6 +33,8 @@ final class ClientSession {
     let createdAt: Millis
     var lastCommandAt: Millis
     var lastCommand = "NULL"
+    /// The last command name resolved (see `ResolvedName`).
+    var lastResolved: ResolvedName?
     /// Replies are encoded here during a read and written in one go (or in pieces of
     /// `ClientServer.replyBatchBytes` when a pipeline's replies are big).
     var out: [UInt8] = []
@@ -118,7 +120,6 @@ final class ClientServer {
         self.daemon = host
         self.loop = loop
         self.server = server
-        self.sentinelKeepsItsName = server.commandNames["sentinel"] == "sentinel"
         self.acl = acl
         self.aclLog = ACLLog(maxLength: server.acllogMaxLen)
         aclChanged()
@@ -131,9 +132,6 @@ final class ClientServer {
     var settings: SentinelConfig { daemon.core.settings }
     /// The redis-server directives in force (they do not change while running).
     let server: ServerSettings
-    /// SENTINEL answers under its own name (no rename-command moved it): the fast path's
-    /// precondition.
-    let sentinelKeepsItsName: Bool
 
     /// Opens `port` (unless 0) and `tls-port` (unless 0) on every bind address.
     func listen() throws(StartupError) {

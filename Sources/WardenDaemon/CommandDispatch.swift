@@ -21,6 +21,21 @@ extension ClientServer {
         uniqueKeysWithValues: table.hiddenTopLevel.map { (table.commands[$0].name, table.commands[$0].name) })
 
     func admit(_ s: ClientSession, _ raw: RESPArguments, now: Millis) -> AdmittedCommand? {
+        let named: (command: ClientCommand, spec: CommandSpec)
+        if let memo = s.lastResolved, memo.matches(raw) {
+            named = (memo.command, memo.spec)
+        } else {
+            guard let resolved = resolve(s, raw) else { return nil }
+            guard let spec = resolved.spec else { return resolved }
+            named = (resolved.command, spec)
+            s.lastResolved = ResolvedName(raw, command: resolved.command, spec: spec)
+        }
+        return check(s, raw, named.command, named.spec, now: now)
+    }
+
+    /// Which command the client named: under its current name (rename-command), and
+    /// its subcommand. Depends on the bytes alone, never on the client or its user.
+    private func resolve(_ s: ClientSession, _ raw: RESPArguments) -> AdmittedCommand? {
         let typed = Self.lowercased(raw[0])
         // Warden's extras (CONFIG for TLS) keep their names: rename-command knows only
         // redis-sentinel's commands.
@@ -46,6 +61,12 @@ extension ClientServer {
             s.reply(.error(Self.unknownCommandError(raw)))
             return nil
         }
+        return AdmittedCommand(command: command, spec: spec)
+    }
+
+    /// Arity, authentication and the user's permissions, for a resolved command.
+    private func check(_ s: ClientSession, _ raw: RESPArguments, _ command: ClientCommand, _ spec: CommandSpec,
+                       now: Millis) -> AdmittedCommand? {
         s.lastCommand = spec.fullName
         if (spec.arity > 0 && raw.count != spec.arity) || raw.count < -spec.arity {
             s.reply(.error("ERR wrong number of arguments for '\(spec.fullName)' command"))
@@ -73,15 +94,6 @@ extension ClientServer {
         }
         return nil
     }
-
-    /// The fast path's own check for SENTINEL GET-MASTER-ADDR-BY-NAME: under its
-    /// own name, authenticated, and allowed by the client's user.
-    func mayAnswerMasterAddressQuickly(_ s: ClientSession) -> Bool {
-        sentinelKeepsItsName && !authRequired(s) && currentUser(s).allowsOutright(Self.getMasterAddrSpec)
-    }
-
-    static let getMasterAddrSpec: CommandSpec = table.command(fullName: "sentinel|get-master-addr-by-name")
-        ?? table.commands[0]
 
     /// `ERR unknown command 'name', with args beginning with: 'a' 'b' ` as Redis
     /// builds it: the name and the arguments cut at 128 characters, newlines blanked.
@@ -118,5 +130,28 @@ extension String {
     /// `\r` and `\n` as spaces, so that an error reply stays one line.
     func replacingNewlines() -> String {
         String(decoding: utf8.map { $0 == 0x0D || $0 == 0x0A ? 0x20 : $0 }, as: UTF8.self)
+    }
+}
+
+/// The last command name a session resolved, so that a client sending the same
+/// command again (a pipeline, a health check) skips the lookups. Only the name is
+/// remembered: arity, authentication and ACL are checked every time.
+struct ResolvedName {
+    let name: [UInt8]
+    let subcommand: [UInt8]?
+    let command: ClientCommand
+    let spec: CommandSpec
+
+    init(_ raw: RESPArguments, command: ClientCommand, spec: CommandSpec) {
+        name = Array(raw[0])
+        subcommand = raw.count > 1 ? Array(raw[1]) : nil
+        self.command = command
+        self.spec = spec
+    }
+
+    func matches(_ raw: RESPArguments) -> Bool {
+        guard raw[0].elementsEqual(name) else { return false }
+        if let subcommand { return raw.count > 1 && raw[1].elementsEqual(subcommand) }
+        return raw.count == 1
     }
 }

@@ -159,6 +159,7 @@ public final class Daemon: @unchecked Sendable {
     /// Carries out effects in order. Answers to effects (`.saved`, `.scriptStarted`,
     /// ...) are fed back at once; what they produce is carried out before the rest.
     func perform(_ effects: [Effect]) {
+        var configChanged = false
         for effect in effects {
             switch effect {
             case .connect(let id, let address):
@@ -184,6 +185,7 @@ public final class Daemon: @unchecked Sendable {
             case .reply(let id, let value):
                 deliverReply(id, value)
             case .save(let request):
+                configChanged = true
                 let ok = saveConfig(request.config, evenIfUnchanged: request.evenIfUnchanged)
                 feed(.saved(request.id, ok: ok))
             case .resolve(let name):
@@ -208,7 +210,9 @@ public final class Daemon: @unchecked Sendable {
             }
         }
         // SENTINEL CONFIG SET may have changed the log level or the webhooks (the HTTP
-        // token is read by every request).
+        // token is read by every request). Every change of a setting is saved, so
+        // only a call that saved needs the (whole-struct) look at the settings.
+        guard configChanged else { return }
         logger.level = core.settings.loglevel
         if let webhooks, webhooks.applied != core.settings.webhooks { webhooks.configure(core.settings.webhooks) }
     }
