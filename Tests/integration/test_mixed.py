@@ -2,7 +2,7 @@
 sentinel at a time.
 
 Each run builds a master with two replicas watched by three sentinels of both kinds
-(quorum 2, down-after 1000 ms, failover-timeout 3000 ms; the wardens also serve the HTTP
+(quorum 2, down-after 2000 ms, failover-timeout 3000 ms; the wardens also serve the HTTP
 API), kills the master with SIGKILL and checks that the group fails over once: every
 sentinel announces the same +switch-master, names the same new master
 (SENTINEL GET-MASTER-ADDR-BY-NAME), writes the same config epoch, sees the remaining replica
@@ -18,7 +18,7 @@ once, but only when its turn in run-id order has come (200 ms per reachable peer
 redis-sentinels included), so which kind wins depends mostly on the run ids drawn. Both
 kinds lead some of the five runs of each group, but not always, so the test that makes the
 single sentinel of one kind lead for sure sets its quorum to 1 and the others' down-after
-to 6000 ms. The last test exercises Warden's extras (SENTINEL DEBUG, the HTTP API) and the
+to 8000 ms. The last test exercises Warden's extras (SENTINEL DEBUG, the HTTP API) and the
 protocol both ways (hellos, CLIENT SETNAME, IS-MASTER-DOWN-BY-ADDR votes, epochs).
 
 These tests need both binaries: they are skipped when the sentinel under test
@@ -45,7 +45,14 @@ from http_support import HTTPSentinel
 
 pytestmark = warden_only
 
-DOWN_AFTER_MS = 1000
+#: Not 1000: redis-sentinel starts the new master's instance after a switch with a PING
+#: counted as pending from that moment, but reconnects only up to a ping period (1000 ms)
+#: later; with down-after 1000 the PONG can come too late, the new master is SDOWN, and
+#: the peers' "down" answers about the old master, not cleared by the switch and younger
+#: than 5 s, make it ODOWN at once: a second failover of a healthy master (seen in 2 of
+#: 5 runs of 2 redis-sentinel + 1 warden on a loaded machine, started by a redis-sentinel
+#: that followed the switch).
+DOWN_AFTER_MS = 2000
 FAILOVER_TIMEOUT_MS = 3000
 #: From kill -9 to +switch-master on all three. redis-sentinel retries an election it lost
 #: after 2 x failover-timeout (6 s), so a split vote costs it one more round.
@@ -270,13 +277,13 @@ def test_minority_kind_leads_when_it_alone_sees_odown(group: str, resources: Res
     """Left alone, either kind may lead, the one with two sentinels in the group more often
     (it is more often first in run-id order). Here the single sentinel of the other kind is the
     only one to see ODOWN early: it gets quorum 1, and the other two a down-after of
-    6000 ms (both by SENTINEL SET, each on its own sentinel). It must lead, elected by the
+    8000 ms (both by SENTINEL SET, each on its own sentinel). It must lead, elected by the
     votes of the two sentinels of the other kind, which do not think the master is down
     yet: a vote does not depend on the voter's own view."""
     topo = start_group(resources, GROUPS[group])
     lone = next(s for s in topo.sentinels if kind_of(s) == MINORITY[group])
     for s in topo.sentinels:
-        setting = ("quorum", "1") if s is lone else ("down-after-milliseconds", "6000")
+        setting = ("quorum", "1") if s is lone else ("down-after-milliseconds", "8000")
         assert s.cmd("SENTINEL", "SET", "mymaster", *setting) == "OK", s.describe()
     events = resources.add(EventLog(topo.sentinels))
     outcome = fail_over_once(topo, events, group + " (slowed)", 1)
