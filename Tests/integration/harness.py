@@ -846,8 +846,14 @@ class Topology:
         binary: Optional[str] = None,
         extra: Iterable[str] = (),
         name: str = "mymaster",
+        binaries: Iterable[str] = (),
     ) -> None:
         self.name = name
+        #: One binary per sentinel, in start order, for groups that mix Warden and
+        #: redis-sentinel; empty: every sentinel runs `binary`.
+        self.binaries = list(binaries)
+        if self.binaries and len(self.binaries) != sentinels:
+            raise ValueError(f"{len(self.binaries)} binaries for {sentinels} sentinels")
         self.n_sentinels = sentinels
         self.n_replicas = replicas
         self.quorum = quorum
@@ -875,6 +881,14 @@ class Topology:
         """A sentinel of this topology (not started); subclasses choose the kind."""
         return Sentinel(masters=[self.monitor()], extra=self.extra, binary=self.binary)
 
+    def new_sentinel_at(self, index: int) -> Sentinel:
+        """The `index`-th sentinel (not started): `new_sentinel()`, running `binaries[index]`
+        when the topology has a list of binaries."""
+        sentinel = self.new_sentinel()
+        if self.binaries:
+            sentinel.binary = self.binaries[index]
+        return sentinel
+
     def start(self) -> "Topology":
         """Start the data nodes, wait for replication links, then start the sentinels."""
         self.master = self.new_redis()
@@ -888,8 +902,8 @@ class Topology:
             and all(r.info("replication").get("master_link_status") == "up" for r in self.replicas),
             15, message=f"{self.n_replicas} replicas in sync with the master",
         )
-        for _ in range(self.n_sentinels):
-            sentinel = self.new_sentinel()
+        for index in range(self.n_sentinels):
+            sentinel = self.new_sentinel_at(index)
             self.sentinels.append(sentinel)
             sentinel.start()
         return self
