@@ -5,8 +5,9 @@
 /// has passed, in a new epoch. Aborts are possible until the promotion is seen.
 ///
 /// Warden's speed-ups over Redis change only *when* things happen, never the
-/// voting rules: instead of a random 0–1 s start delay, candidates take turns in
-/// run-id order (`candidacyRank`), a proven split vote is retried after a
+/// voting rules: candidates take turns in run-id order (`candidacyRank`) where
+/// Redis lets every sentinel that sees ODOWN ask for votes in the same tick (its
+/// random 0–1 s only shifts the start time its retry waits from), a proven split vote is retried after a
 /// short random back-off instead of waiting 2 × failover-timeout, and promotion
 /// confirmed by an INFO sent right behind SLAVEOF NO ONE.
 ///
@@ -42,8 +43,8 @@ extension Sentinel {
     /// How many reachable peers of `m` come before us in run-id order. The first
     /// starts a failover as soon as it sees ODOWN, the next `candidacyStagger`
     /// later and so on, so sentinels that see ODOWN together do not all ask for
-    /// votes in the same instant and split them (Redis waits a random 0–1 s
-    /// instead). A peer whose link is down or that is SDOWN is skipped: if the
+    /// votes in the same instant and split them (Redis does, and relies on the
+    /// retry after 2 × failover-timeout). A peer whose link is down or that is SDOWN is skipped: if the
     /// first one died with the master, the next one does not wait for it.
     func candidacyRank(_ m: Master) -> Int {
         m.sentinels.count { s in
@@ -67,8 +68,9 @@ extension Sentinel {
         changed()
         emit(.warning, "+new-epoch", payload: "\(currentEpoch)", master: m)
         emit(.warning, "+try-failover", m)
-        // Redis waits a random 0–1 s here; Warden asks for votes at once (its
-        // candidates took turns before this; see candidacyRank).
+        // Votes are asked for at once, as in Redis (whose random 0–1 s only shifts
+        // the start time its retry waits from); candidates took turns before this
+        // (candidacyRank).
         m.failoverStartTime = now
         m.failoverNotBefore = now +| failoverTimeout(m) *| 2
         m.failoverStateChangeTime = now

@@ -27,7 +27,8 @@ public struct Timing: Equatable, Sendable {
     /// Warden: while a master is SDOWN, ask peers every 100 ms (Redis 1000).
     public var askPeriod: Millis = 100
     /// Warden: the wait between candidates' turns to start a failover once ODOWN
-    /// (see `Sentinel.candidacyRank`); Redis waits a random 0–1000 ms instead.
+    /// (see `Sentinel.candidacyRank`); Redis has no turns: every sentinel that sees
+    /// ODOWN asks for votes in that tick.
     public var candidacyStagger: Millis = 200
     /// Hello every 2000 ms, as Redis.
     public var publishPeriod: Millis = 2_000
