@@ -7,9 +7,10 @@
 /// Warden's speed-ups over Redis change only *when* things happen, never the
 /// voting rules: candidates take turns in run-id order (`candidacyRank`) where
 /// Redis lets every sentinel that sees ODOWN ask for votes in the same tick (its
-/// random 0–1 s only shifts the start time its retry waits from), a proven split vote is retried after a
-/// short random back-off instead of waiting 2 × failover-timeout, and promotion
-/// confirmed by an INFO sent right behind SLAVEOF NO ONE.
+/// random 0–1 s only shifts the start time its retry waits from); a proven split
+/// vote is retried after a short random back-off instead of waiting
+/// 2 × failover-timeout; and promotion is confirmed by an INFO sent right behind
+/// SLAVEOF NO ONE.
 ///
 /// Two Warden additions ride on the same states: a coordinated switchover
 /// (Switchover.swift) asks the master for FAILOVER TO in send_slaveof_noone and
