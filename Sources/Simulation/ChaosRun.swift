@@ -90,18 +90,20 @@ public struct ChaosRun {
     }
 
     /// Faults happen in [warmUp, warmUp + faultWindow); then everything heals.
-    public static let warmUp: Millis = 4_000
-    public static let faultWindow: Millis = 14_000
+    public static let warmUp: Millis = 3_000
+    public static let faultWindow: Millis = 9_000
     /// After healing, the world has this long to converge...
     public static let settleLimit: Millis = 120_000
     /// ...and must then stay converged this long.
-    public static let stableFor: Millis = 10_000
+    public static let stableFor: Millis = 3_000
+    /// How often convergence is checked after healing.
+    public static let checkPeriod: Millis = 500
 
     /// The world options a seed draws.
     public static func options(seed: UInt64) -> WorldOptions {
         var g = SplitMix64(seed: seed ^ 0x0F7A_11E5_5EED_0001)
         var o = WorldOptions()
-        o.sentinels = g.next() % 2 == 0 ? 5 : 3
+        o.sentinels = g.next() % 3 == 0 ? 5 : 3
         o.networkDelay = 1...(1 + Millis(g.next() % 40))
         o.replicas = 1 + Int(g.next() % 3)
         let majority = o.sentinels / 2 + 1
@@ -109,7 +111,9 @@ public struct ChaosRun {
         o.failoverTimeout = 3_000 + Millis(g.next() % 5_000)
         o.parallelSyncs = 1 + Int(g.next() % 2)
         let shape = g.next()
-        o.masters = shape % 10 < 5 ? 1 : (shape % 10 < 8 ? 2 : 3)
+        o.masters = shape % 20 < 12 ? 1 : (shape % 20 < 17 ? 2 : 3)
+        // Several masters are several worlds in one: fewer replicas each.
+        if o.masters > 1 { o.replicas = min(o.replicas, 2) }
         // Half the worlds have replicas far apart in offset (up to 50 kB behind).
         if (shape / 10) % 2 == 0 { o.replicaLag = 0...50_000 }
         return o
@@ -222,7 +226,7 @@ public struct ChaosRun {
         var problems = world.convergenceProblems()
         var convergedSince: Millis? = problems.isEmpty ? world.now : nil
         while world.now < deadline {
-            world.run(for: 1_000)
+            world.run(for: checkPeriod)
             problems = world.convergenceProblems()
             if problems.isEmpty {
                 let since = convergedSince ?? world.now
