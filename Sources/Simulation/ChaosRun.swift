@@ -68,7 +68,7 @@ public struct ChaosRun {
         public let convergenceProblems: [String]
         /// The faults and world actions, in order.
         public let trace: [String]
-        /// Every event the sentinels emitted, in order (`t=<ms> s<j> <event>`).
+        /// Every event the sentinels emitted, in order (`t=<ms> s<j> <event>`), if asked for.
         public let events: [String]
         public let promotions: Int
         /// Virtual time the run took, in ms.
@@ -119,7 +119,9 @@ public struct ChaosRun {
         return o
     }
 
-    public static func run(seed: UInt64, faults: FaultMix = .all) -> Result {
+    /// `keepEvents`: list every event in the result (for a replay; a sweep does
+    /// not need them).
+    public static func run(seed: UInt64, faults: FaultMix = .all, keepEvents: Bool = false) -> Result {
         let options = options(seed: seed)
         let world = World(seed: seed, options: options)
         world.restartAfterExit = 1_000
@@ -239,7 +241,7 @@ public struct ChaosRun {
         let shape = "\(options.sentinels) sentinels, \(options.masters) master(s) with \(options.replicas) replica(s), quorum \(options.quorum)"
         return Result(seed: seed, violations: world.observations.violations, convergenceProblems: problems,
                       trace: world.observations.trace,
-                      events: world.observations.events.map { "t=\($0.time) s\($0.sentinel) \($0.event)" },
+                      events: keepEvents ? world.observations.events.map { "t=\($0.time) s\($0.sentinel) \($0.event)" } : [],
                       promotions: world.observations.promotions.count,
                       duration: world.elapsed, shape: shape)
     }

@@ -79,7 +79,7 @@ while let arg = args.popFirst() {
 
 if let seed {
     guard range == nil else { fail("--seed and --seeds exclude each other") }
-    let r = ChaosRun.run(seed: seed, faults: faults)
+    let r = ChaosRun.run(seed: seed, faults: faults, keepEvents: true)
     print("seed \(seed): \(r.shape)")
     // Faults, world actions and events, merged in time order.
     func time(_ line: String) -> Int { Int(line.dropFirst(2).prefix { $0.isNumber }) ?? 0 }
