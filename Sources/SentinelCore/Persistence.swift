@@ -105,24 +105,31 @@ extension Sentinel {
                 persistence.lastFailureLog = now
             }
             // A vote that did not reach the disk is taken back: nobody has seen it.
+            // The replies holding it go out without it now, even those waiting for
+            // a later save than this one (the vote was cast while this save was
+            // under way): once withdrawn, a vote may go to another candidate, and a
+            // later save must not release the old one.
+            var withdrawn: Set<UInt64> = []
             for m in masters where !isDurable(m.voteChange) {
                 if m.leaderEpoch != m.durableLeaderEpoch || m.leader != m.durableLeader {
                     log(.warning, "Vote for \(m.leader ?? "?") in epoch \(m.leaderEpoch) withdrawn: the configuration could not be saved")
                 }
+                withdrawn.insert(m.voteChange)
                 m.leader = m.durableLeader
                 m.leaderEpoch = m.durableLeaderEpoch
                 m.voteChange = 0
             }
-            release(covering: save.covers, succeeded: false)
+            release(covering: save.covers, succeeded: false, alsoFailing: withdrawn)
         }
     }
 
     /// Emits, in order, the held effects (or their failure forms) that a save
-    /// covering changes up to `covers` decides, and forgets them.
-    private func release(covering covers: UInt64, succeeded: Bool) {
+    /// covering changes up to `covers` decides, and those waiting for one of the
+    /// changes `alsoFailing` (withdrawn votes), and forgets them.
+    private func release(covering covers: UInt64, succeeded: Bool, alsoFailing: Set<UInt64> = []) {
         var kept: [Persistence.Held] = []
         for h in persistence.held {
-            guard h.needs <= covers else {
+            guard h.needs <= covers || alsoFailing.contains(h.needs) else {
                 kept.append(h)
                 continue
             }

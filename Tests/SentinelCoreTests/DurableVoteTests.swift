@@ -171,4 +171,38 @@ final class DurableVoteTests: XCTestCase {
         let late = p.askVote(epoch: 3, candidate: Self.candidateX)
         XCTAssertEqual(p.reply(to: late), vote(Self.candidateY, 3), "one vote in epoch 3")
     }
+
+    /// Found by the sweep (seeds 7863 and 9225 of warden-sim at e7dc4f3): a vote
+    /// cast while an earlier save was under way, that save failing, the vote
+    /// withdrawn, but its reply still held for the next save; the vote then went
+    /// to another candidate, and the next successful save released both replies:
+    /// two votes in one epoch (or, with no new vote, one that was not on disk).
+    /// Now the withdrawn vote's reply goes out at once, without the vote.
+    func testWithdrawnVoteIsNotRevealedByALaterSave() {
+        let p = Process()
+        while !p.pendingSaves.isEmpty { p.answerSave(ok: true) }
+        // A configuration change: its save is under way when the vote comes.
+        p.nextRequest += 1
+        let set = ["SENTINEL", "SET", "mymaster", "down-after-milliseconds", "5000"]
+        p.take(p.core.handle(.command(RequestID(p.nextRequest), set.map { Array($0.utf8) }), now: p.now))
+        XCTAssertEqual(p.pendingSaves.count, 1)
+        let first = p.askVote(epoch: 4, candidate: Self.candidateX)
+        XCTAssertEqual(p.pendingSaves.count, 1, "the vote waits for the next save")
+        p.answerSave(ok: false)
+        XCTAssertEqual(p.reply(to: first), .array([.integer(0), .bulk("*"), .integer(0)]),
+                       "the withdrawn vote's reply must go out without it")
+
+        // The vote goes to another candidate, and is saved: only that one is ever revealed.
+        let second = p.askVote(epoch: 4, candidate: Self.candidateY)
+        p.tick(for: 1_500)
+        while !p.pendingSaves.isEmpty { p.answerSave(ok: true) }
+        XCTAssertEqual(p.reply(to: second), vote(Self.candidateY, 4))
+        let revealed = p.effects.compactMap { e -> String? in
+            guard case .reply(_, let v) = e, let parts = v.elements, parts.count == 3,
+                  let leader = parts[1].string, leader != "*" else { return nil }
+            return leader
+        }
+        XCTAssertEqual(revealed, [Self.candidateY])
+        XCTAssertEqual(p.events.filter { $0.name == "+vote-for-leader" }.map(\.payload), ["\(Self.candidateY) 4"])
+    }
 }
