@@ -8,6 +8,7 @@ let package = Package(
     name: "Warden",
     products: [
         .executable(name: "warden", targets: ["warden"]),
+        .executable(name: "warden-sim", targets: ["warden-sim"]),
     ],
     targets: [
         // Syscalls Glibc does not export (epoll, eventfd, accept4).
@@ -42,6 +43,8 @@ let package = Package(
         .target(name: "WardenDaemon", dependencies: ["RESP", "SentinelCore", "Configuration", "EventLoop", "CSystem",
                                                      "WardenCrypto", "WardenACL", "WardenHTTP", "WardenHTTPIO", "WardenWebhooks"]),
         .executableTarget(name: "warden", dependencies: ["WardenDaemon", "Configuration", "WardenACL"]),
+        // The simulation from the command line: replay one seed with its trace, or sweep a range.
+        .executableTarget(name: "warden-sim", dependencies: ["Simulation", "SentinelCore"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "WardenCryptoTests", dependencies: ["WardenCrypto"]),
         // Helpers of the tests of WardenHTTP, WardenWebhooks and WardenHTTPIO (running Python, seeded randomness).

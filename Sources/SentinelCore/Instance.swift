@@ -286,9 +286,9 @@ public final class Master: DataNode {
     /// Automatic forgetting: the one peer down here, and since when it alone is.
     var autoForgetCandidate: (runID: String, since: Millis)?
 
-    // Our vote for this master's failovers.
-    var leader: String?
-    var leaderEpoch: UInt64 = 0
+    // Our vote for this master's failovers (readable by drivers and the simulation's checkers).
+    public internal(set) var leader: String?
+    public internal(set) var leaderEpoch: UInt64 = 0
     /// The change (Persistence) that recorded our vote; and the vote as it is on
     /// disk (the leader is not saved, as in Redis: only its epoch).
     var voteChange: UInt64 = 0

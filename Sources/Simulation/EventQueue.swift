@@ -4,50 +4,70 @@ import SentinelCore
 /// The simulation's agenda: actions ordered by virtual time, ties broken by the
 /// order they were scheduled in, so a run never depends on anything but its seed.
 struct EventQueue {
+    /// A heap entry: only plain numbers, cheap to move around; the action sits
+    /// in `actions` at `slot` (slots are reused).
     private struct Entry {
         let time: Millis
         let seq: UInt64
-        let action: Action
+        let slot: Int
     }
 
     private var heap: [Entry] = []
+    private var actions: [Action?] = []
+    private var freeSlots: [Int] = []
     private var nextSeq: UInt64 = 0
 
     var isEmpty: Bool { heap.isEmpty }
     var nextTime: Millis? { heap.first?.time }
 
     mutating func schedule(_ action: Action, at time: Millis) {
-        heap.append(Entry(time: time, seq: nextSeq, action: action))
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            actions[slot] = action
+        } else {
+            slot = actions.count
+            actions.append(action)
+        }
+        let entry = Entry(time: time, seq: nextSeq, slot: slot)
         nextSeq += 1
+        // Sift up, moving parents down into the hole.
+        heap.append(entry)
         var i = heap.count - 1
         while i > 0 {
             let parent = (i - 1) / 2
-            guard earlier(heap[i], heap[parent]) else { break }
-            heap.swapAt(i, parent)
+            guard Self.earlier(entry, heap[parent]) else { break }
+            heap[i] = heap[parent]
             i = parent
         }
+        heap[i] = entry
     }
 
     mutating func pop() -> (time: Millis, action: Action)? {
         guard let first = heap.first else { return nil }
         let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
+        let count = heap.count
+        if count > 0 {
+            // Sift the last entry down from the root.
             var i = 0
             while true {
-                let l = 2 * i + 1, r = l + 1
-                var best = i
-                if l < heap.count && earlier(heap[l], heap[best]) { best = l }
-                if r < heap.count && earlier(heap[r], heap[best]) { best = r }
-                if best == i { break }
-                heap.swapAt(i, best)
-                i = best
+                let l = 2 * i + 1
+                guard l < count else { break }
+                var child = l
+                if l + 1 < count && Self.earlier(heap[l + 1], heap[l]) { child = l + 1 }
+                guard Self.earlier(heap[child], last) else { break }
+                heap[i] = heap[child]
+                i = child
             }
+            heap[i] = last
         }
-        return (first.time, first.action)
+        let action = actions[first.slot]!
+        actions[first.slot] = nil
+        freeSlots.append(first.slot)
+        return (first.time, action)
     }
 
-    private func earlier(_ a: Entry, _ b: Entry) -> Bool {
+    private static func earlier(_ a: Entry, _ b: Entry) -> Bool {
         a.time != b.time ? a.time < b.time : a.seq < b.seq
     }
 }

@@ -29,6 +29,8 @@ public final class FakeRedis {
     }
 
     public let index: Int
+    /// The monitored master (`World.groups`) it starts in.
+    public internal(set) var group = 0
     public let address: Address
     public internal(set) var runID: String
     public internal(set) var role: Role
@@ -49,6 +51,10 @@ public final class FakeRedis {
     var lastMasterContact: Millis = 0
     /// Replica: a full sync in progress ends at this time.
     var syncingUntil: Millis = 0
+    /// Replica: at most this far behind its master's offset while it follows it.
+    public internal(set) var lag: Int64 = 500
+    /// Replica: its stream is stalled (the offset stays put) until then.
+    var stalledUntil: Millis = 0
     var startedAt: Millis
 
     /// Commands that arrived while paused, answered in order on resume.

@@ -14,6 +14,12 @@ public enum NodeID: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// A direction between two nodes (a one-way cut).
+struct DirectedPair: Hashable {
+    let from: NodeID
+    let to: NodeID
+}
+
 /// One simulated TCP connection, opened by a sentinel (`.connect` effect) to a
 /// Redis node or a peer sentinel.
 ///
@@ -59,6 +65,19 @@ final class Conn {
         self.link = link
         self.target = target
         self.startedAt = startedAt
+    }
+
+    /// A stand-in for a client's retry of a command held by a partition: the
+    /// same client, on a connection of its own that is gone by the time the
+    /// reply comes (the server acts on the command twice; the client sees one reply).
+    init(repeating c: Conn) {
+        self.owner = c.owner
+        self.ownerGeneration = c.ownerGeneration
+        self.link = c.link
+        self.target = c.target
+        self.startedAt = c.startedAt
+        self.established = true
+        self.closedByClient = true
     }
 
     var isDead: Bool { closedByClient || closedByServer }

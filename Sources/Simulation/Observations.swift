@@ -3,8 +3,8 @@ import SentinelCore
 /// What the world saw happen, for the tests to assert on, and the safety
 /// invariants checked as it happened.
 ///
-/// The simulation monitors one master, so votes are keyed by voter and epoch
-/// (`+vote-for-leader` carries no master name, as in Redis).
+/// Votes are keyed by voter (its run id, kept across restarts), master and
+/// epoch; leaders by master and epoch.
 public final class Observations {
     /// One event a sentinel emitted (`+sdown`, `+switch-master`, ...), at virtual time.
     public struct EventRecord: Sendable, CustomStringConvertible {
@@ -19,6 +19,7 @@ public final class Observations {
         public let time: Millis
         public let voter: Int
         public let voterID: String
+        public let master: String
         public let candidate: String
         public let epoch: UInt64
     }
@@ -28,6 +29,7 @@ public final class Observations {
         public let time: Millis
         public let sentinel: Int
         public let sentinelID: String
+        public let master: String
         public let epoch: UInt64
     }
 
@@ -51,7 +53,7 @@ public final class Observations {
     public internal(set) var violations: [String] = []
 
     private var voteByVoterEpoch: [String: String] = [:]
-    private var leaderByEpoch: [UInt64: String] = [:]
+    private var leaderByEpoch: [String: String] = [:]
 
     /// Events with this name, in order.
     public func events(named name: String) -> [EventRecord] {
@@ -63,20 +65,25 @@ public final class Observations {
         events.filter { $0.event.name == name && $0.sentinel == sentinel }
     }
 
+    /// A vote seen (each distinct vote is listed once in `votes`).
     func recordVote(_ v: Vote) {
-        votes.append(v)
-        let key = "\(v.voterID) \(v.epoch)"
-        if let earlier = voteByVoterEpoch[key], earlier != v.candidate {
-            violations.append("t=\(v.time): sentinel \(v.voter) (\(v.voterID.prefix(8))) voted twice in epoch \(v.epoch): for \(earlier.prefix(8)) and for \(v.candidate.prefix(8))")
+        let key = "\(v.voterID) \(v.master) \(v.epoch)"
+        if let earlier = voteByVoterEpoch[key] {
+            if earlier != v.candidate {
+                violations.append("t=\(v.time): sentinel\(v.voter) (\(v.voterID.prefix(8))) voted twice in epoch \(v.epoch) for \(v.master): for \(earlier.prefix(8)) and for \(v.candidate.prefix(8))")
+            }
+            return
         }
         voteByVoterEpoch[key] = v.candidate
+        votes.append(v)
     }
 
     func recordElection(_ e: Election) {
         elections.append(e)
-        if let other = leaderByEpoch[e.epoch], other != e.sentinelID {
-            violations.append("t=\(e.time): two leaders elected in epoch \(e.epoch): \(other.prefix(8)) and \(e.sentinelID.prefix(8)) (sentinel \(e.sentinel))")
+        let key = "\(e.master) \(e.epoch)"
+        if let other = leaderByEpoch[key], other != e.sentinelID {
+            violations.append("t=\(e.time): two leaders elected in epoch \(e.epoch) for \(e.master): \(other.prefix(8)) and \(e.sentinelID.prefix(8)) (sentinel\(e.sentinel))")
         }
-        leaderByEpoch[e.epoch] = e.sentinelID
+        leaderByEpoch[key] = e.sentinelID
     }
 }

@@ -123,7 +123,7 @@ extension World {
         }
         if hops < 4 {
             for r in redis where r.state == .running && r.linkUp && r.masterAddress == n.address
-                && !separated(.redis(r.index), .redis(n.index)) {
+                && canSend(.redis(n.index), .redis(r.index)) {
                 _ = publish(on: r, channel: channel, payload: payload, hops: hops + 1)
             }
         }
@@ -154,7 +154,9 @@ extension World {
                 n.lastMasterContact = now
                 n.linkUp = true
                 n.linkDownSince = nil
-                n.offset = max(0, u.offset - Int64(rng.next() % 500))
+                if now >= n.stalledUntil {
+                    n.offset = max(0, u.offset - Int64(rng.next() % UInt64(max(1, n.lag))))
+                }
             } else if upstream == nil || upstream?.state == .killed {
                 if n.linkUp {
                     n.linkUp = false
@@ -169,36 +171,42 @@ extension World {
 
     // MARK: - Convergence
 
-    /// Invariant (c), to check once faults have healed and time has passed:
-    /// exactly one live node is master, every other live node replicates from it
-    /// with its link up, and every running sentinel gives its address.
-    /// Returns what is wrong (empty when converged).
+    /// Invariant (c), to check once faults have healed and time has passed: in
+    /// every group exactly one live node is master, every other live node of the
+    /// group replicates from it with its link up, and every running sentinel
+    /// gives its address for that master. Returns what is wrong (empty when converged).
     public func convergenceProblems() -> [String] {
-        let live = redis.filter { $0.state != .killed }
-        let masters = live.filter(\.isMaster)
-        guard masters.count == 1, let m = masters.first else {
-            return ["\(masters.count) masters among live nodes: \(masters.map { "redis\($0.index)" })"]
-        }
         var problems: [String] = []
-        for r in live where r !== m {
-            if r.masterAddress != m.address {
-                problems.append("redis\(r.index) replicates \(r.role), not the master \(m.address)")
-            } else if !r.linkUp {
-                problems.append("redis\(r.index) has its link to \(m.address) down")
+        for g in groups {
+            let live = g.nodes.map { redis[$0] }.filter { $0.state != .killed }
+            let masters = live.filter(\.isMaster)
+            guard masters.count == 1, let m = masters.first else {
+                problems.append("\(g.name): \(masters.count) masters among live nodes: \(masters.map { "redis\($0.index)" })")
+                continue
             }
-        }
-        for s in sentinels where s.isRunning {
-            let answer = masterAddress(askedOf: s.index)
-            if answer != m.address {
-                problems.append("sentinel\(s.index) answers \(answer.map(\.description) ?? "nil"), master is \(m.address)")
+            for r in live where r !== m {
+                if r.masterAddress != m.address {
+                    problems.append("\(g.name): redis\(r.index) replicates \(r.role), not the master \(m.address)")
+                } else if !r.linkUp {
+                    problems.append("\(g.name): redis\(r.index) has its link to \(m.address) down")
+                }
+            }
+            for s in sentinels where s.isRunning {
+                let answer = masterAddress(askedOf: s.index, master: g.name)
+                if answer != m.address {
+                    problems.append("\(g.name): sentinel\(s.index) answers \(answer.map(\.description) ?? "nil"), master is \(m.address)")
+                }
             }
         }
         return problems
     }
 
-    /// The one live master, if there is exactly one.
-    public var currentMaster: FakeRedis? {
-        let masters = redis.filter { $0.state != .killed && $0.isMaster }
+    /// The one live master of the first group, if there is exactly one.
+    public var currentMaster: FakeRedis? { currentMaster(ofGroup: 0) }
+
+    /// The one live master of group `g`, if there is exactly one.
+    public func currentMaster(ofGroup g: Int) -> FakeRedis? {
+        let masters = groups[g].nodes.map { redis[$0] }.filter { $0.state != .killed && $0.isMaster }
         return masters.count == 1 ? masters[0] : nil
     }
 }

@@ -5,10 +5,16 @@ import SentinelCore
 /// the world's seed.
 public struct WorldOptions: Sendable {
     public var sentinels = 3
-    /// Redis nodes besides the initial master.
+    /// Monitored masters: each is a group of Redis nodes (a master and its
+    /// replicas) that every sentinel monitors.
+    public var masters = 1
+    /// Redis nodes besides the initial master, in each group.
     public var replicas = 2
     public var quorum = 2
+    /// The first group's master name; the others are this name followed by 2, 3...
     public var masterName = "mymaster"
+    /// How far (bytes) each replica may trail its master's offset, drawn per replica.
+    public var replicaLag: ClosedRange<Int64> = 500...500
     public var downAfter: Millis = 1000
     public var failoverTimeout: Millis = 10_000
     public var parallelSyncs = 1
@@ -33,6 +39,17 @@ public struct WorldOptions: Sendable {
     public var diskDelay: ClosedRange<Millis> = 0...2
 
     public init() {}
+
+    /// The name of group `g`'s master.
+    public func masterName(ofGroup g: Int) -> String { g == 0 ? masterName : "\(masterName)\(g + 1)" }
+}
+
+/// One monitored master and the Redis nodes that start as its replicas.
+public struct MasterGroup: Sendable {
+    public let index: Int
+    public let name: String
+    /// Indices into `World.redis`; the first one starts as master.
+    public let nodes: [Int]
 }
 
 /// A sentinel process in the world: its core while it runs, and its "disk" (the
@@ -42,7 +59,8 @@ public final class SentinelProcess {
     public let address: Address
     /// The running core; nil while crashed.
     public internal(set) var core: Sentinel?
-    /// The config as last persisted (`.persist` effect).
+    /// The config as last saved successfully (`.save` answered ok): all a
+    /// restart knows.
     public internal(set) var disk: SentinelConfig
     /// This sentinel's clock minus the world's.
     public internal(set) var skew: Millis = 0
@@ -50,22 +68,37 @@ public final class SentinelProcess {
     var generation = 0
     public internal(set) var restarts = 0
     var links: [LinkID: Conn] = [:]
-    /// Epoch of the last `+new-epoch` event, and of the failover begun after it.
+    /// Epoch of the last `+new-epoch` event, and of the failover begun after it, by master.
     var lastNewEpoch: UInt64 = 0
-    var failoverEpoch: UInt64 = 0
-    var maxCurrentEpoch: UInt64 = 0
-    var maxConfigEpoch: [String: UInt64] = [:]
+    var failoverEpoch: [String: UInt64] = [:]
+    /// Masters this incarnation holds ODOWN (from `+odown` / `-odown`), and those a
+    /// client forced a failover of (SENTINEL FAILOVER needs no ODOWN).
+    var oDown: Set<String> = []
+    var forcedFailover: Set<String> = []
+    /// The largest epochs seen on its disk (across restarts), and in the running
+    /// core (this incarnation, from what it loaded).
+    var durableEpochs = EpochMarks()
+    var liveEpochs = EpochMarks()
+    /// The latest epoch of a vote this sentinel revealed, by master (kept across restarts).
+    var maxRevealedVoteEpoch: [String: UInt64] = [:]
     var lastEpochCheck: Millis = 0
     /// Fault: crash right after the next vote is cast (on disk, not yet sent),
     /// and restart this long after.
     var crashAfterVote: Millis?
     /// Fault: saves fail until this time...
     var diskFailsUntil: Millis = 0
-    /// ...or take until this time to complete (a hung disk).
+    /// ...or take until this time to complete (a hung disk)...
     var diskHangsUntil: Millis = 0
+    /// ...or never complete: the sentinel waits on its save until it crashes.
+    var diskHungForever = false
+    /// Saves started and not answered (dropped at a crash: they never land).
+    var savesInFlight = 0
     /// Requests from peers waiting for the core's reply, and the connection each
     /// came on; a connection's next command waits for the reply to the previous.
     var pendingRequests: [RequestID: Conn] = [:]
+    /// The IS-MASTER-DOWN-BY-ADDR requests among them (host, port): their replies
+    /// may reveal a vote, which the checkers look at.
+    var voteRequests: [RequestID: Address] = [:]
     var nextRequest: UInt64 = 0
 
     init(index: Int, address: Address, config: SentinelConfig) {
@@ -92,6 +125,8 @@ public final class World {
     /// When the run began.
     public let startTime: Millis
     public let redis: [FakeRedis]
+    /// The monitored masters, each with its nodes.
+    public let groups: [MasterGroup]
     public let sentinels: [SentinelProcess]
     public let observations = Observations()
     /// The latency range in force; faults may widen it for a while.
@@ -107,6 +142,13 @@ public final class World {
     var connsPruneThreshold = 64
     /// Partition group of each node (absent: group 0).
     var group: [NodeID: Int] = [:]
+    /// One-way cuts: messages from the first node to the second are held back
+    /// (those the other way pass).
+    var oneWayCuts: Set<DirectedPair> = []
+    /// Fault: when a partition heals, each held-back message that is safe to
+    /// repeat at the application level (a hello, a vote request) is delivered
+    /// twice with this probability (percent).
+    public var duplicateOnHealPercent = 0
     /// An action is being carried out (`command` then must not run the world).
     var inStep = false
     /// Replies awaited by `command(_:_:)` (the test's own client), by sentinel.
@@ -124,23 +166,39 @@ public final class World {
         self.startTime = options.startTime
         self.networkDelay = options.networkDelay
 
+        // The shape of the world (lags) comes from its own generator, so that
+        // options left at their defaults draw nothing from `rng`.
+        var shape = SplitMix64(seed: seed ^ 0x5A1D_0C0F_FEE0_0003)
         var nodes: [FakeRedis] = []
-        let masterAddress = Address(Self.localHost, 6379)
-        for i in 0...options.replicas {
-            let address = Address(Self.localHost, 6379 + i)
-            let role: FakeRedis.Role = i == 0 ? .master : .replica(of: masterAddress)
-            nodes.append(FakeRedis(index: i, address: address, runID: "", role: role, now: options.startTime))
+        var groups: [MasterGroup] = []
+        for g in 0..<max(1, options.masters) {
+            let first = nodes.count
+            let masterAddress = Address(Self.localHost, 6379 + first)
+            for i in 0...options.replicas {
+                let index = first + i
+                let address = Address(Self.localHost, 6379 + index)
+                let role: FakeRedis.Role = i == 0 ? .master : .replica(of: masterAddress)
+                let n = FakeRedis(index: index, address: address, runID: "", role: role, now: options.startTime)
+                n.group = g
+                let lag = options.replicaLag
+                n.lag = lag.lowerBound + Int64(shape.next() % UInt64(lag.upperBound - lag.lowerBound + 1))
+                nodes.append(n)
+            }
+            groups.append(MasterGroup(index: g, name: options.masterName(ofGroup: g), nodes: Array(first..<nodes.count)))
         }
         redis = nodes
+        self.groups = groups
         var procs: [SentinelProcess] = []
         for j in 0..<options.sentinels {
             var config = SentinelConfig()
             config.port = 26379 + j
-            var m = MasterConfig(name: options.masterName, address: masterAddress, quorum: options.quorum)
-            m.downAfter = options.downAfter
-            m.failoverTimeout = options.failoverTimeout
-            m.parallelSyncs = options.parallelSyncs
-            config.masters = [m]
+            config.masters = groups.map { g in
+                var m = MasterConfig(name: g.name, address: nodes[g.nodes[0]].address, quorum: options.quorum)
+                m.downAfter = options.downAfter
+                m.failoverTimeout = options.failoverTimeout
+                m.parallelSyncs = options.parallelSyncs
+                return m
+            }
             procs.append(SentinelProcess(index: j, address: Address(Self.localHost, config.port), config: config))
         }
         sentinels = procs
@@ -209,7 +267,7 @@ public final class World {
             guard s.generation == generation, s.core != nil else { return }
             if now - s.lastEpochCheck >= options.epochCheckPeriod {
                 s.lastEpochCheck = now
-                checkEpochs(s, s.core!.configSnapshot())
+                checkEpochs(s, s.core!.configSnapshot(), durable: false)
             }
             queue.schedule(.tick(sentinel: j, generation: generation), at: now + random(options.tickInterval))
         case .connectArrives(let c):
@@ -241,9 +299,10 @@ public final class World {
         case .saveDone(let j, let generation, let request, let ok):
             let s = sentinels[j]
             guard s.generation == generation else { return }
+            s.savesInFlight -= 1
             if ok {
                 s.disk = request.config
-                checkEpochs(s, s.disk)
+                checkEpochs(s, s.disk, durable: true)
             }
             deliver(.saved(request.id, ok: ok), to: s)
         }
@@ -282,12 +341,17 @@ public final class World {
     /// This sentinel's clock.
     public func localTime(_ s: SentinelProcess) -> Millis { now + s.skew }
 
-    private func boot(_ s: SentinelProcess, firstTick: Millis?) {
+    func boot(_ s: SentinelProcess, firstTick: Millis?) {
         let core = Sentinel(config: s.disk, seed: sentinelSeed(s.index, restart: s.restarts), now: localTime(s))
         s.core = core
         s.lastNewEpoch = 0
-        s.failoverEpoch = 0
-        checkEpochs(s, s.disk)
+        s.failoverEpoch = [:]
+        s.oDown = []
+        s.forcedFailover = []
+        checkEpochs(s, s.disk, durable: true)
+        s.liveEpochs = EpochMarks()
+        checkEpochs(s, s.disk, durable: false)
+        checkRestartedVotes(s, core)
         observations.trace.append("t=\(elapsed) sentinel\(s.index) starts as \(core.myID.prefix(8))")
         guard execute(core.start(now: localTime(s)), for: s) else { return }
         let delay = firstTick ?? random(options.tickInterval)
@@ -319,10 +383,18 @@ public final class World {
             case .save(let request):
                 // The new file replaces the old one when the save completes (rename);
                 // a crash before that leaves the old one.
+                s.savesInFlight += 1
+                if s.diskHungForever {
+                    observations.trace.append("t=\(elapsed) sentinel\(s.index) save \(request.id) hangs")
+                    break
+                }
                 let ok = now >= s.diskFailsUntil
                 let done = max(now + random(options.diskDelay), s.diskHangsUntil)
                 queue.schedule(.saveDone(sentinel: s.index, generation: generation, request, ok: ok), at: done)
             case .reply(let id, let value):
+                if let address = s.voteRequests.removeValue(forKey: id) {
+                    checkRevealedVote(s, core, master: address, reply: value)
+                }
                 if clientWaits[s.index]?[id] == true {
                     clientReplies[id] = value
                     break
@@ -356,53 +428,14 @@ public final class World {
         return s.generation == generation && s.core != nil
     }
 
-    private func observe(_ event: Event, from s: SentinelProcess, core: Sentinel) {
-        observations.events.append(.init(time: elapsed, sentinel: s.index, event: event))
-        switch event.name {
-        case "+new-epoch":
-            s.lastNewEpoch = UInt64(event.payload) ?? s.lastNewEpoch
-        case "+try-failover":
-            s.failoverEpoch = s.lastNewEpoch
-        case "+vote-for-leader":
-            let parts = event.payload.split(separator: " ")
-            if parts.count == 2, let epoch = UInt64(parts[1]) {
-                observations.recordVote(.init(time: elapsed, voter: s.index, voterID: core.myID,
-                                              candidate: String(parts[0]), epoch: epoch))
-            }
-            if let delay = s.crashAfterVote {
-                s.crashAfterVote = nil
-                crashSentinel(s.index)
-                queue.schedule(.restartSentinel(s.index), at: now + delay)
-            }
-        case "+elected-leader":
-            observations.recordElection(.init(time: elapsed, sentinel: s.index, sentinelID: core.myID,
-                                              epoch: s.failoverEpoch))
-        default:
-            break
-        }
-    }
-
-    /// Invariant (d): epochs only move forward on a sentinel, across restarts too.
-    private func checkEpochs(_ s: SentinelProcess, _ config: SentinelConfig) {
-        if config.currentEpoch < s.maxCurrentEpoch {
-            observations.violations.append("t=\(elapsed): sentinel\(s.index) current epoch went back from \(s.maxCurrentEpoch) to \(config.currentEpoch)")
-        }
-        s.maxCurrentEpoch = max(s.maxCurrentEpoch, config.currentEpoch)
-        for m in config.masters {
-            let before = s.maxConfigEpoch[m.name] ?? 0
-            if m.configEpoch < before {
-                observations.violations.append("t=\(elapsed): sentinel\(s.index) config epoch of \(m.name) went back from \(before) to \(m.configEpoch)")
-            }
-            s.maxConfigEpoch[m.name] = max(before, m.configEpoch)
-        }
-    }
-
     /// The process dies: its links drop, peers see their links to it drop.
-    private func stopSentinel(_ s: SentinelProcess) {
+    func stopSentinel(_ s: SentinelProcess) {
         s.core = nil
         s.generation += 1
         s.links = [:]
         s.pendingRequests = [:]
+        s.voteRequests = [:]
+        s.savesInFlight = 0
         for c in conns {
             if c.owner == s.index { c.closedByClient = true }
             if c.target == .sentinel(s.index) { serverCloses(c) }
@@ -413,9 +446,19 @@ public final class World {
 
     func partitionGroup(_ n: NodeID) -> Int { group[n] ?? 0 }
 
-    func separated(_ a: NodeID, _ b: NodeID) -> Bool { partitionGroup(a) != partitionGroup(b) }
+    /// Messages from `a` reach `b` (no partition between them, no one-way cut from a to b).
+    func canSend(_ a: NodeID, _ b: NodeID) -> Bool {
+        partitionGroup(a) == partitionGroup(b) && (oneWayCuts.isEmpty || !oneWayCuts.contains(DirectedPair(from: a, to: b)))
+    }
 
-    func isCut(_ c: Conn) -> Bool { separated(.sentinel(c.owner), c.target) }
+    /// Either direction between `a` and `b` is cut (a TCP handshake or a
+    /// replication link needs both).
+    func separated(_ a: NodeID, _ b: NodeID) -> Bool { !canSend(a, b) || !canSend(b, a) }
+
+    /// The client's messages do not reach the server.
+    func isCutToServer(_ c: Conn) -> Bool { !canSend(.sentinel(c.owner), c.target) }
+    /// The server's messages do not reach the client.
+    func isCutToClient(_ c: Conn) -> Bool { !canSend(c.target, .sentinel(c.owner)) }
 
     func node(at address: Address) -> NodeID? {
         guard address.host == Self.localHost else { return nil }
@@ -441,7 +484,7 @@ public final class World {
 
     private func connectArrives(_ c: Conn) {
         guard !c.closedByClient else { return }
-        if isCut(c) {
+        if separated(.sentinel(c.owner), c.target) {
             queue.schedule(.connectFailed(c), at: max(now, c.startedAt + options.connectTimeout))
             return
         }
@@ -484,7 +527,7 @@ public final class World {
 
     private func serverReceives(_ c: Conn, _ command: [String]) {
         guard !c.isDead else { return }
-        if isCut(c) || !c.stalledToServer.isEmpty {
+        if isCutToServer(c) || !c.stalledToServer.isEmpty {
             c.stalledToServer.append(command)
             return
         }
@@ -500,7 +543,7 @@ public final class World {
 
     private func clientReceives(_ c: Conn, _ message: ClientMessage) {
         guard !c.closedByClient else { return }
-        if isCut(c) || !c.stalledToClient.isEmpty {
+        if isCutToClient(c) || !c.stalledToClient.isEmpty {
             c.stalledToClient.append(message)
             return
         }
@@ -523,17 +566,41 @@ public final class World {
     }
 
     /// After a partition heals: what waited in the connection arrives, in order.
+    /// With `duplicateOnHealPercent`, a message that is safe to repeat is handed
+    /// twice: a Pub/Sub message, a PUBLISH, a vote request (repeated on a
+    /// connection of its own whose reply is lost, as a client's retry would be).
     private func flushStalled(_ c: Conn) {
-        guard !isCut(c) else { return }
-        while !c.stalledToServer.isEmpty && !c.isDead {
-            process(c.stalledToServer.removeFirst(), on: c)
+        if !isCutToServer(c) {
+            while !c.stalledToServer.isEmpty && !c.isDead {
+                let command = c.stalledToServer.removeFirst()
+                process(command, on: c)
+                if duplicateOnHealPercent > 0, isRepeatable(command), drawPercent() < duplicateOnHealPercent {
+                    observations.trace.append("t=\(elapsed) duplicate \(command.prefix(2).joined(separator: " ")) from sentinel\(c.owner) to \(c.target)")
+                    process(command, on: Conn(repeating: c))
+                }
+            }
+            c.stalledToServer = []
         }
-        c.stalledToServer = []
-        while !c.stalledToClient.isEmpty && !c.closedByClient {
-            hand(c.stalledToClient.removeFirst(), to: c)
+        if !isCutToClient(c) {
+            while !c.stalledToClient.isEmpty && !c.closedByClient {
+                let message = c.stalledToClient.removeFirst()
+                hand(message, to: c)
+                if duplicateOnHealPercent > 0, case .value(let v) = message, c.subscribed,
+                   v.elements?.first?.string == "message", drawPercent() < duplicateOnHealPercent {
+                    hand(message, to: c)
+                }
+            }
+            c.stalledToClient = []
         }
-        c.stalledToClient = []
     }
+
+    private func isRepeatable(_ command: [String]) -> Bool {
+        guard let name = command.first?.uppercased() else { return false }
+        return name == "PUBLISH" || (name == "SENTINEL" && command.count > 1
+                                     && command[1].lowercased() == "is-master-down-by-addr")
+    }
+
+    private func drawPercent() -> Int { Int(rng.next() % 100) }
 
     // MARK: - Sentinels as servers
 
@@ -556,6 +623,7 @@ public final class World {
             s.nextRequest += 1
             let id = RequestID(s.nextRequest)
             s.pendingRequests[id] = c
+            noteVoteRequest(s, id, command)
             c.awaitingReply = true
             deliver(.command(id, command.map { Array($0.utf8) }), to: s)
         }
@@ -573,6 +641,8 @@ public final class World {
         guard let core = s.core else { return nil }
         s.nextRequest += 1
         let id = RequestID(s.nextRequest)
+        noteVoteRequest(s, id, args)
+        noteForcedFailover(s, args)
         var reply: RESPValue?
         let effects = core.handle(.command(id, args.map { Array($0.utf8) }), now: localTime(s))
         for e in effects { if case .reply(id, let v) = e { reply = v } }
@@ -589,124 +659,10 @@ public final class World {
 
     /// `SENTINEL GET-MASTER-ADDR-BY-NAME` asked of one sentinel (nil if it is down
     /// or does not know the master).
-    public func masterAddress(askedOf sentinel: Int) -> Address? {
-        guard let reply = command(sentinel, ["SENTINEL", "get-master-addr-by-name", options.masterName]),
+    public func masterAddress(askedOf sentinel: Int, master name: String? = nil) -> Address? {
+        guard let reply = command(sentinel, ["SENTINEL", "get-master-addr-by-name", name ?? options.masterName]),
               let parts = reply.elements, parts.count == 2,
               let host = parts[0].string, let port = parts[1].string.flatMap({ Int($0) }) else { return nil }
         return Address(host, port)
-    }
-
-    // MARK: - Faults
-
-    /// Kills a Redis node: its connections drop and new ones are refused.
-    public func killRedis(_ i: Int) {
-        let n = redis[i]
-        guard n.state != .killed else { return }
-        observations.trace.append("t=\(elapsed) kill redis\(i)")
-        n.state = .killed
-        n.pausedInbox = []
-        n.busy = false
-        for c in conns where c.target == .redis(i) { serverCloses(c) }
-    }
-
-    /// Restarts a killed Redis node with its configured role and a new run id.
-    public func restartRedis(_ i: Int) {
-        let n = redis[i]
-        guard n.state == .killed else { return }
-        observations.trace.append("t=\(elapsed) restart redis\(i) as \(n.configuredRole)")
-        n.state = .running
-        n.runID = randomRunID()
-        n.role = n.configuredRole
-        n.startedAt = now
-        n.linkUp = false
-        n.linkDownSince = nil
-        if !n.isMaster { n.syncingUntil = now + random(options.syncDelay) }
-    }
-
-    /// SIGSTOP: connections are accepted, nothing is answered.
-    public func pauseRedis(_ i: Int) {
-        guard redis[i].state == .running else { return }
-        observations.trace.append("t=\(elapsed) pause redis\(i)")
-        redis[i].state = .paused
-    }
-
-    /// SIGCONT: everything received meanwhile is answered, in order.
-    public func resumeRedis(_ i: Int) {
-        let n = redis[i]
-        guard n.state == .paused else { return }
-        observations.trace.append("t=\(elapsed) resume redis\(i)")
-        n.state = .running
-        let inbox = n.pausedInbox
-        n.pausedInbox = []
-        for (c, command) in inbox where !c.isDead {
-            redisReceives(n, c, command)
-        }
-    }
-
-    /// The node gets stuck in a script: -BUSY to everything until SCRIPT KILL.
-    public func makeBusy(_ i: Int) {
-        guard redis[i].state != .killed else { return }
-        observations.trace.append("t=\(elapsed) redis\(i) busy in a script")
-        redis[i].busy = true
-    }
-
-    /// Splits the network: nodes in different groups cannot talk. Nodes in no
-    /// group form one more group together.
-    public func partition(_ groups: [[NodeID]]) {
-        observations.trace.append("t=\(elapsed) partition \(groups)")
-        group = [:]
-        for (g, nodes) in groups.enumerated() {
-            for n in nodes { group[n] = g + 1 }
-        }
-    }
-
-    /// Heals every partition: what was held back is delivered.
-    public func healPartition() {
-        guard !group.isEmpty else { return }
-        observations.trace.append("t=\(elapsed) heal partition")
-        group = [:]
-        for c in conns where !c.stalledToServer.isEmpty || !c.stalledToClient.isEmpty {
-            queue.schedule(.flushStalled(c), at: now + random(networkDelay))
-        }
-    }
-
-    /// Crashes a sentinel (as kill -9): what it did not persist is lost.
-    public func crashSentinel(_ j: Int) {
-        let s = sentinels[j]
-        guard let core = s.core else { return }
-        observations.trace.append("t=\(elapsed) crash sentinel\(j)")
-        // Everything it exposed so far had to be on disk: sample it now so a
-        // restart from an older disk shows up as an epoch going back.
-        checkEpochs(s, core.configSnapshot())
-        stopSentinel(s)
-    }
-
-    /// Restarts a crashed sentinel from its last persisted config.
-    public func restartSentinel(_ j: Int) {
-        let s = sentinels[j]
-        guard s.core == nil else { return }
-        s.restarts += 1
-        boot(s, firstTick: nil)
-    }
-
-    /// Replaces what a crashed sentinel will load when it restarts (a lost or
-    /// stale disk, to check that the checkers notice).
-    public func replaceDisk(of j: Int, with config: SentinelConfig) {
-        precondition(sentinels[j].core == nil, "only the disk of a crashed sentinel can be replaced")
-        observations.trace.append("t=\(elapsed) sentinel\(j) disk replaced")
-        sentinels[j].disk = config
-    }
-
-    /// Crashes the sentinel right after it next casts a vote: the vote is on its
-    /// disk but the reply carrying it is never sent. It restarts `delay` ms later.
-    public func crashAfterNextVote(sentinel j: Int, restartAfter delay: Millis) {
-        observations.trace.append("t=\(elapsed) sentinel\(j) will crash after its next vote")
-        sentinels[j].crashAfterVote = delay
-    }
-
-    /// Moves one sentinel's clock (forwards or backwards).
-    public func jumpClock(sentinel j: Int, by delta: Millis) {
-        observations.trace.append("t=\(elapsed) clock of sentinel\(j) jumps \(delta) ms")
-        sentinels[j].skew += delta
     }
 }

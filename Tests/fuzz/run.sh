@@ -28,7 +28,7 @@ FLAGS=(-O -swift-version 6 -parse-as-library -sanitize=fuzzer,address -use-ld=ll
 
 # The modules every target links, in dependency order (as in Package.swift).
 # Only pure Swift modules: no C targets.
-MODULES=(RESP WardenCrypto SentinelCore WardenACL Configuration)
+MODULES=(RESP WardenCrypto WardenHTTP WardenWebhooks SentinelCore WardenACL Configuration)
 
 # True if any of the files after $1 is newer than $1 (or $1 is missing).
 stale() {
