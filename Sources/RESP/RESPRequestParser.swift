@@ -164,13 +164,13 @@ public struct RESPRequestParser: Sendable {
                     if arguments.isEmpty { continue }
                     return .inline(arguments)
                 }
-                guard let cr = try findHeaderEnd(bytes, at: start, limits: limits,
+                guard let cr = try findHeaderEnd(bytes, at: start, commandStart: start, limits: limits,
                                                  tooLong: "too big mbulk count string") else {
                     return try incomplete(bytes, state, limits)
                 }
                 guard let count = bytes.strictInt64(from: start + 1, to: cr),
                       count <= Int64(Int32.max), count <= Int64(limits.maxMultibulkCount) else {
-                    if try hiddenByNul(bytes, start, cr, limits, tooLong: "too big mbulk count string") {
+                    if try hiddenByNul(bytes, start, cr, start, limits, tooLong: "too big mbulk count string") {
                         return try incomplete(bytes, state, limits)
                     }
                     throw .protocolError("invalid multibulk length")
@@ -189,14 +189,15 @@ public struct RESPRequestParser: Sendable {
             while state.argumentsLeft > 0 {
                 if state.bulkLength < 0 {
                     let start = state.offset
-                    guard let cr = try findHeaderEnd(bytes, at: start, limits: limits,
-                                                     tooLong: "too big bulk count string") else {
+                    guard let cr = try findHeaderEnd(bytes, at: start, commandStart: state.commandStart,
+                                                     limits: limits, tooLong: "too big bulk count string") else {
                         return try incomplete(bytes, state, limits)
                     }
                     guard bytes[start] == ASCII.dollar,
                           let length = bytes.strictInt64(from: start + 1, to: cr),
                           length >= 0, length <= Int64(limits.maxBulkLength) else {
-                        if try hiddenByNul(bytes, start, cr, limits, tooLong: "too big bulk count string") {
+                        if try hiddenByNul(bytes, start, cr, state.commandStart, limits,
+                                               tooLong: "too big bulk count string") {
                             return try incomplete(bytes, state, limits)
                         }
                         if bytes[start] != ASCII.dollar {
@@ -232,15 +233,29 @@ public struct RESPRequestParser: Sendable {
     /// sure one more byte (the `\n`) has arrived. Nil when the line is incomplete.
     @inline(__always)
     private static func findHeaderEnd(
-        _ bytes: UnsafeBufferPointer<UInt8>, at start: Int, limits: RESPLimits, tooLong: String
+        _ bytes: UnsafeBufferPointer<UInt8>, at start: Int, commandStart: Int, limits: RESPLimits, tooLong: String
     ) throws(RESPProtocolError) -> Int? {
         let end = bytes.count
         let window = start + min(end - start, limits.maxInlineLength + 1)
         guard let cr = bytes.firstIndex(of: ASCII.cr, from: start, to: window) else {
-            if end - start > limits.maxInlineLength { throw .protocolError(tooLong) }
+            if end - start > limits.maxInlineLength { throw lineTooLong(start, commandStart, limits, tooLong) }
             return nil
         }
-        return cr + 1 < end ? cr : nil
+        guard cr + 1 < end else { return nil }
+        // Fed byte by byte, the command would have passed the cap before this
+        // line's end arrived: that is the error, whatever the line says.
+        if cr + 1 - commandStart > limits.maxQueryBuffer { throw .queryBufferLimit }
+        return cr
+    }
+
+    /// The error for a header line found too long. Fed byte by byte, the stream
+    /// would have shown it too long once `maxInlineLength + 1` bytes of it had
+    /// arrived, or passed the query buffer cap once `maxQueryBuffer + 1` bytes of
+    /// the command had; whichever comes first is the error, however it was split.
+    private static func lineTooLong(
+        _ start: Int, _ commandStart: Int, _ limits: RESPLimits, _ tooLong: String
+    ) -> RESPProtocolError {
+        start - commandStart + limits.maxInlineLength > limits.maxQueryBuffer ? .queryBufferLimit : .protocolError(tooLong)
     }
 
     /// Whether a NUL byte precedes the `\r` of a header line. redis-server finds
@@ -248,10 +263,11 @@ public struct RESPRequestParser: Sendable {
     /// bytes until the line is too long. Checked only on the error path, since a
     /// valid header has no NUL.
     private static func hiddenByNul(
-        _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ cr: Int, _ limits: RESPLimits, tooLong: String
+        _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ cr: Int, _ commandStart: Int, _ limits: RESPLimits,
+        tooLong: String
     ) throws(RESPProtocolError) -> Bool {
         guard bytes.firstIndex(of: ASCII.nul, from: start, to: cr) != nil else { return false }
-        if bytes.count - start > limits.maxInlineLength { throw .protocolError(tooLong) }
+        if bytes.count - start > limits.maxInlineLength { throw lineTooLong(start, commandStart, limits, tooLong) }
         return true
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import RESP
@@ -64,5 +65,47 @@ final class FuzzFoundTests: XCTestCase {
                        .protocolError("invalid verbatim string"))
         XCTAssertEqual(replyOutcome([bytes("=5\r\nmkd:a\r\n")], limits: .default).0,
                        [.verbatim(format: "mkd", text: bytes("a"))])
+    }
+
+    private func requestOutcome(_ pieces: [[UInt8]], limits: RESPLimits) -> (Int, RESPProtocolError?) {
+        var parser = RESPRequestParser(limits: limits)
+        parser.authenticated = true
+        var commands = 0
+        do {
+            for piece in pieces {
+                parser.append(piece)
+                while try parser.nextArguments() != nil { commands += 1 }
+            }
+        } catch {
+            return (commands, error)
+        }
+        return (commands, nil)
+    }
+
+    /// resp_request (found by the 20 s CI run): a bulk header line too long, deep in
+    /// a command already near the query buffer cap, was "too big bulk count string"
+    /// when it arrived in one read but the cap when it arrived byte by byte. The
+    /// limit a byte-by-byte feed would reach first now wins either way.
+    func testRequestErrorDoesNotDependOnSplits() {
+        // Four arguments of a command take 100 bytes (of the 128 allowed), then a
+        // header line with no end: it is too long at byte 133, the command too big at 129.
+        let head = bytes("*5\r\n$5\r\nHELLO\r\n$1\r\n3\r\n$64\r\n") + [UInt8](repeating: 0x61, count: 64)
+            + bytes("\r\n$1\r\nx\r\n")
+        let tooLongLine = head + bytes("$") + [UInt8](repeating: 0x39, count: 60)
+        let whole = requestOutcome([tooLongLine], limits: small)
+        let bytewise = requestOutcome(tooLongLine.map { [$0] }, limits: small)
+        XCTAssertEqual(whole.1, .queryBufferLimit)
+        XCTAssertEqual(bytewise.1, .queryBufferLimit)
+        // Near the start of a command the line limit is reached first, split or not.
+        let early = bytes("*2\r\n$") + [UInt8](repeating: 0x39, count: 40)
+        XCTAssertEqual(requestOutcome([early], limits: small).1, .protocolError("too big bulk count string"))
+        XCTAssertEqual(requestOutcome(early.map { [$0] }, limits: small).1, .protocolError("too big bulk count string"))
+        // A header that ends past the cap is the cap, whatever it says (found next).
+        let badHeader = head + [UInt8](repeating: 0xFF, count: 30) + bytes("\r\n")
+        XCTAssertEqual(requestOutcome([badHeader], limits: small).1, .queryBufferLimit)
+        XCTAssertEqual(requestOutcome(badHeader.map { [$0] }, limits: small).1, .queryBufferLimit)
+        // The fuzzer's own input.
+        let found = Array(Data(base64Encoded: "KjUNCiQ1DQpIRUxMTw0KJDENCjMNCiQ0Nw0KZGVmYXVsdA0KJDYNCnNlY3JldA0KKjANCiotMQ0KCioNMyRDbG9zZUJTQ1JJQkUNCiQxOA0KX19zZW50aW7/////////////////////////////////////////////////////////////////////////////ZWxfXzpoZWxsbw0KJDE0DQorc3dpdGNoLS1hc3Rlcg0KSU5GTyBzZW50aW5lbA0K")!)
+        XCTAssertEqual(requestOutcome([found], limits: small).1, requestOutcome(found.map { [$0] }, limits: small).1)
     }
 }
