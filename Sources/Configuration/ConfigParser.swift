@@ -733,11 +733,10 @@ public enum ConfigParser {
             guard let port = Int(portText), (1...65535).contains(port) else {
                 throw Failure("Invalid port number.")
             }
-            if let ip = IPAddress.normalizeNumericHost(host) { return Address(ip, port) }
-            guard config.resolveHostnames, HostName.isValid(host) else {
+            guard let accepted = HostName.accepted(host, hostnames: config.resolveHostnames) else {
                 throw Failure("Can't resolve instance hostname.")
             }
-            return Address(host, port)
+            return Address(accepted, port)
         }
 
         func milliseconds(_ text: String, of option: String) throws(Failure) -> Millis {

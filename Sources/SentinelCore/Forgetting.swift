@@ -161,8 +161,7 @@ extension Sentinel {
         }
         return withMaster(args[2]) { m in
             guard let port = Self.parseInteger(args[4]), (1...65535).contains(port),
-                  let host = IPAddress.normalizeNumericHost(args[3])
-                    ?? (settings.resolveHostnames && HostName.isValid(args[3]) ? args[3] : nil) else {
+                  let host = acceptedHost(args[3]) else {
                 return .reply(Self.error("ERR Invalid replica address"))
             }
             let from = args.count == 6 ? args[5] : nil

@@ -108,9 +108,7 @@ public struct Hello: Equatable, Sendable {
     }
 
     private static func host(_ text: Field, _ acceptHostnames: Bool) -> String? {
-        let host = String(decoding: text, as: UTF8.self)
-        if let ip = IPAddress.normalizeNumericHost(host) { return ip }
-        return acceptHostnames && HostName.isValid(host) ? host : nil
+        HostName.accepted(String(decoding: text, as: UTF8.self), hostnames: acceptHostnames)
     }
 
     private static func port(_ text: Field) -> Int? {

@@ -86,7 +86,13 @@ extension Sentinel {
     /// A host a configuration or an INFO reply may name: an IP literal, or (with
     /// resolve-hostnames) a name.
     func acceptableHost(_ host: String) -> Bool {
-        !Self.isName(host) || (settings.resolveHostnames && HostName.isValid(host))
+        acceptedHost(host) != nil
+    }
+
+    /// `host` in the form an address keeps it (see `HostName.accepted`), under this
+    /// sentinel's resolve-hostnames.
+    func acceptedHost(_ host: String) -> String? {
+        HostName.accepted(host, hostnames: settings.resolveHostnames)
     }
 }
 
@@ -94,6 +100,14 @@ extension Sentinel {
 /// resolve-hostnames is on: syntactically valid DNS names (RFC 1123 labels; `_`
 /// tolerated, as container networks use it). Nothing is resolved here.
 public enum HostName {
+    /// The form an address keeps a host in: an IP literal in canonical form (as
+    /// getaddrinfo with AI_NUMERICHOST reads it), or, with `hostnames`
+    /// (resolve-hostnames), a valid host name as given; nil for anything else.
+    public static func accepted(_ host: String, hostnames: Bool) -> String? {
+        if let ip = IPAddress.normalizeNumericHost(host) { return ip }
+        return hostnames && isValid(host) ? host : nil
+    }
+
     public static func isValid(_ host: String) -> Bool {
         let bytes = Array(host.utf8)
         guard !bytes.isEmpty, bytes.count <= 253 else { return false }

@@ -42,8 +42,7 @@ extension Sentinel {
         if quorum <= 0 { return Self.error("ERR Quorum must be 1 or greater.") }
         // A numeric host is kept in the form Redis prints (`127.1` is 127.0.0.1); a
         // name only with resolve-hostnames, and the driver resolves it.
-        guard let address = IPAddress.normalizeNumericHost(host)
-                ?? (settings.resolveHostnames && HostName.isValid(host) && ip(of: host) != nil ? host : nil) else {
+        guard let address = acceptedHost(host), !Self.isName(address) || ip(of: address) != nil else {
             return Self.error("ERR Invalid IP address or hostname specified")
         }
         // Redis accepts port 0 (the master is then never reached), so Warden does too.
