@@ -45,8 +45,9 @@ extension Sentinel {
     /// starts a failover as soon as it sees ODOWN, the next `candidacyStagger`
     /// later and so on, so sentinels that see ODOWN together do not all ask for
     /// votes in the same instant and split them (Redis does, and relies on the
-    /// retry after 2 × failover-timeout). A peer whose link is down or that is SDOWN is skipped: if the
-    /// first one died with the master, the next one does not wait for it.
+    /// retry after 2 × failover-timeout). A peer whose link is down or that is
+    /// SDOWN is skipped: if the first one died with the master, the next one does
+    /// not wait for it.
     func candidacyRank(_ m: Master) -> Int {
         m.sentinels.count { s in
             !s.linkDisconnected && !s.flags.contains(.sDown) && (s.runID ?? s.name) < myID
@@ -100,25 +101,20 @@ extension Sentinel {
     }
 
     func failoverWaitStart(_ m: Master) {
+        // Casts our own vote first.
         let leader = electedLeader(m, epoch: m.failoverEpoch)
-        let timeout = min(timing.electionTimeout, failoverTimeout(m))
         // Our own vote in this epoch is on disk before we act on the election (and
         // announced first, as in Redis); the save's answer runs this again. The
         // election timeout runs meanwhile: a candidate whose saves keep failing
         // gives up in time instead of acting, much later, on an old election.
-        if m.leaderEpoch == m.failoverEpoch && !isDurable(m.voteChange) {
-            if !m.flags.contains(.forceFailover) && elapsed(since: m.failoverStartTime) > timeout {
+        let ownVotePending = m.leaderEpoch == m.failoverEpoch && !isDurable(m.voteChange)
+        let forced = m.flags.contains(.forceFailover)
+        if ownVotePending || (!forced && leader != myID) {
+            if forced { return }
+            if elapsed(since: m.failoverStartTime) > min(timing.electionTimeout, failoverTimeout(m)) {
                 emit(.warning, "-failover-abort-not-elected", m)
                 abortFailover(m)
-            }
-            return
-        }
-        let isLeader = leader == myID
-        if !isLeader && !m.flags.contains(.forceFailover) {
-            if elapsed(since: m.failoverStartTime) > timeout {
-                emit(.warning, "-failover-abort-not-elected", m)
-                abortFailover(m)
-            } else if electionIsSplit(m, epoch: m.failoverEpoch) {
+            } else if !ownVotePending && electionIsSplit(m, epoch: m.failoverEpoch) {
                 // Nobody can win this epoch: retry soon in a new one, after a random
                 // back-off so the candidates do not collide again.
                 emit(.warning, "-failover-abort-not-elected", m)
