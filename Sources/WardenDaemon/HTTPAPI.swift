@@ -255,23 +255,40 @@ final class HTTPAPI {
     private func failover(_ request: HTTPRequest, _ parameters: [String: String], _ responder: HTTPResponder) {
         let name = parameters["name"] ?? ""
         // A body is optional; if there is one, it is a JSON object (its members are ignored).
+        guard bodyIsJSONIfAny(request, responder) else { return }
         if !request.body.isEmpty {
-            let type = request.headers["content-type"].map { String($0.split(separator: ";").first ?? "").trimmingSpacesLowercased }
-            guard type == "application/json" else {
-                return responder.respond(Self.error(415, "a body must be application/json"))
-            }
             guard let body = try? JSONParser.parse(request.body), body.objectValue != nil else {
                 return responder.respond(Self.error(400, "the body must be a JSON object"))
             }
         }
-        daemon.submitHTTP([Array("SENTINEL".utf8), Array("FAILOVER".utf8), Array(name.utf8)]) { reply in
+        submitFailover([Array("SENTINEL".utf8), Array("FAILOVER".utf8), Array(name.utf8)], name: name, what: "failover",
+                       responder) { text in
+            text.hasPrefix("ERR No such master") ? 404 : text.hasPrefix("INPROG") || text.hasPrefix("NOGOODSLAVE") ? 409 : 500
+        }
+    }
+
+    /// False (and 415 sent) when a request has a body that is not `application/json`.
+    func bodyIsJSONIfAny(_ request: HTTPRequest, _ responder: HTTPResponder) -> Bool {
+        guard !request.body.isEmpty else { return true }
+        let type = request.headers["content-type"].map { String($0.split(separator: ";").first ?? "").trimmingSpacesLowercased }
+        guard type == "application/json" else {
+            responder.respond(Self.error(415, "a body must be application/json"))
+            return false
+        }
+        return true
+    }
+
+    /// Runs a SENTINEL FAILOVER command for a POST: 202 once the core accepted it,
+    /// otherwise the status `status` gives its error reply.
+    func submitFailover(_ command: [[UInt8]], name: String, what: String, _ responder: HTTPResponder,
+                        status: @escaping (String) -> Int) {
+        daemon.submitHTTP(command) { reply in
             guard responder.isConnected else { return }
             switch reply {
             case .error(let text):
-                let status = text.hasPrefix("ERR No such master") ? 404 : text.hasPrefix("INPROG") || text.hasPrefix("NOGOODSLAVE") ? 409 : 500
-                responder.respond(Self.error(status, text))
+                responder.respond(Self.error(status(text), text))
             default:
-                self.daemon.logger.log(.notice, "HTTP: failover of \(Self.loggable(name)) requested")
+                self.daemon.logger.log(.notice, "HTTP: \(what) of \(Self.loggable(name)) requested")
                 responder.respond(Self.json(202, ["name": .string(name), "accepted": .bool(true)]))
             }
         }

@@ -11,11 +11,8 @@ extension HTTPAPI {
     func switchover(_ request: HTTPRequest, _ parameters: [String: String], _ responder: HTTPResponder) {
         let name = parameters["name"] ?? ""
         var command = [Array("SENTINEL".utf8), Array("FAILOVER".utf8), Array(name.utf8), Array("COORDINATED".utf8)]
+        guard bodyIsJSONIfAny(request, responder) else { return }
         if !request.body.isEmpty {
-            let type = request.headers["content-type"].map { String($0.split(separator: ";").first ?? "").trimmingSpacesLowercased }
-            guard type == "application/json" else {
-                return responder.respond(Self.error(415, "a body must be application/json"))
-            }
             switch Self.switchoverTarget(request.body) {
             case .failure(let reason):
                 return responder.respond(Self.error(400, reason.message))
@@ -25,16 +22,7 @@ extension HTTPAPI {
                 break
             }
         }
-        daemon.submitHTTP(command) { reply in
-            guard responder.isConnected else { return }
-            switch reply {
-            case .error(let text):
-                responder.respond(Self.error(Self.switchoverStatus(text), text))
-            default:
-                self.daemon.logger.log(.notice, "HTTP: coordinated failover of \(Self.loggable(name)) requested")
-                responder.respond(Self.json(202, ["name": .string(name), "accepted": .bool(true)]))
-            }
-        }
+        submitFailover(command, name: name, what: "coordinated failover", responder, status: Self.switchoverStatus)
     }
 
     struct BadBody: Error {
