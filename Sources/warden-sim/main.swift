@@ -1,8 +1,6 @@
-import Dispatch
 import Foundation
 import SentinelCore
 import Simulation
-import Synchronization
 
 // warden-sim: runs the deterministic simulation (Sources/Simulation) from the
 // command line. One seed replays one run with its whole trace; a range of seeds
@@ -97,44 +95,23 @@ if let seed {
 
 guard let range else { fail("give --seed N or --seeds A..B") }
 
-final class Sweep: Sendable {
-    let next: Atomic<UInt64>
-    let state = Mutex<(failed: [UInt64], promotions: Int, virtualMs: Int64, done: Int)>(([], 0, 0, 0))
-    init(first: UInt64) { next = Atomic(first) }
-}
-let sweep = Sweep(first: range.lowerBound)
-let last = range.upperBound
-let total = Int(last - range.lowerBound + 1)
-let started = DispatchTime.now()
+let total = range.count
 let mix = faults
 let beQuiet = quiet
-DispatchQueue.concurrentPerform(iterations: min(jobs, total)) { _ in
-    while true {
-        let s = sweep.next.wrappingAdd(1, ordering: .relaxed).oldValue
-        guard s <= last, s >= range.lowerBound else { return }
-        let r = ChaosRun.run(seed: s, faults: mix)
-        sweep.state.withLock { st in
-            st.promotions += r.promotions
-            st.virtualMs += r.duration
-            st.done += 1
-            if !r.passed {
-                st.failed.append(s)
-                if beQuiet {
-                    print("FAILED seed \(s): \(r.violations.first ?? r.convergenceProblems.first ?? "")")
-                } else {
-                    print("FAILED " + r.report, terminator: "")
-                }
-            } else if !beQuiet && st.done % 1000 == 0 {
-                print("... \(st.done) of \(total) seeds")
-            }
+let result = Sweep.run(range, faults: mix, jobs: jobs) { r, done in
+    if !r.passed {
+        if beQuiet {
+            print("FAILED seed \(r.seed): \(r.violations.first ?? r.convergenceProblems.first ?? "")")
+        } else {
+            print("FAILED " + r.report, terminator: "")
         }
+    } else if !beQuiet && done % 1000 == 0 {
+        print("... \(done) of \(total) seeds")
     }
 }
-let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
-let result = sweep.state.withLock { $0 }
-let failed = result.failed.sorted()
-print("seeds \(range.lowerBound)..\(last): \(total) runs, \(total - failed.count) passed, \(failed.count) failed")
+let failed = result.failed
+print("seeds \(range.lowerBound)..\(range.upperBound): \(total) runs, \(total - failed.count) passed, \(failed.count) failed")
 print("failing seeds: \(failed.isEmpty ? "none" : failed.map(String.init).joined(separator: " "))")
 print("promotions: \(result.promotions), virtual time: \(result.virtualMs / 1000) s")
-print(String(format: "wall time: %.1f s with %d jobs, %.1f seeds/s", seconds, min(jobs, total), Double(total) / seconds))
+print(String(format: "wall time: %.1f s with %d jobs, %.1f seeds/s", result.seconds, result.jobs, result.seedsPerSecond))
 exit(failed.isEmpty ? 0 : 1)

@@ -1,8 +1,6 @@
-import Dispatch
 import Foundation
 import SentinelCore
 import Simulation
-import Synchronization
 import XCTest
 
 /// Randomized runs with random faults, checking the safety invariants and
@@ -22,29 +20,16 @@ final class ChaosSweepTests: XCTestCase {
             XCTAssertTrue(r.passed, r.report)
             return
         }
-        let count = env["WARDEN_SIM_SEEDS"].flatMap { UInt64($0) } ?? 1000
+        let count = max(1, env["WARDEN_SIM_SEEDS"].flatMap { UInt64($0) } ?? 1000)
         let first = env["WARDEN_SIM_FIRST_SEED"].flatMap { UInt64($0) } ?? 1
-        let results = Mutex<[ChaosRun.Result]>([])
-        let started = Date()
-        let jobs = max(1, min(ProcessInfo.processInfo.activeProcessorCount, Int(count)))
-        DispatchQueue.concurrentPerform(iterations: jobs) { job in
-            var seed = first + UInt64(job)
-            while seed < first + count {
-                let r = ChaosRun.run(seed: seed)
-                results.withLock { $0.append(r) }
-                seed += UInt64(jobs)
-            }
+        let summary = Sweep.run(first...(first + count - 1), jobs: ProcessInfo.processInfo.activeProcessorCount) { r, _ in
+            if !r.passed { print(r.report) }
         }
-        let all = results.withLock { $0 }.sorted { $0.seed < $1.seed }
-        let seconds = Date().timeIntervalSince(started)
-        let failed = all.filter { !$0.passed }
-        for r in failed { print(r.report) }
-        let promotions = all.reduce(0) { $0 + $1.promotions }
-        print("chaos sweep: \(count) seeds from \(first), \(promotions) promotions, \(String(format: "%.1f", seconds)) s on \(jobs) thread(s) (\(String(format: "%.1f", Double(count) / seconds)) seeds/s), failing seeds: \(failed.map(\.seed))")
-        XCTAssertEqual(all.count, Int(count))
-        XCTAssertEqual(failed.map(\.seed), [], "failing seeds (replay with warden-sim --seed <seed>)")
+        print("chaos sweep: \(count) seeds from \(first), \(summary.promotions) promotions, \(String(format: "%.1f", summary.seconds)) s on \(summary.jobs) thread(s) (\(String(format: "%.1f", summary.seedsPerSecond)) seeds/s), failing seeds: \(summary.failed)")
+        XCTAssertEqual(summary.runs, Int(count))
+        XCTAssertEqual(summary.failed, [], "failing seeds (replay with warden-sim --seed <seed>)")
         // The sweep has to exercise failovers, not only quiet runs.
-        XCTAssertGreaterThan(promotions, Int(count) / 4)
+        XCTAssertGreaterThan(summary.promotions, Int(count) / 4)
     }
 
     /// One seed, one run: everything observed is identical when run again.
